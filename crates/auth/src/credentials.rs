@@ -1,0 +1,286 @@
+//! Client authentication: what a presented secret proves, and why it may not.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gatepass_core::policy::{ClientAllowance, allowed_scopes};
+use gatepass_core::{Audience, ScopeSet, SecretHash};
+use gatepass_store::StoreError;
+use gatepass_store::credentials::CredentialRecord;
+
+/// Why client authentication failed. The caller always sees the same `invalid_client`;
+/// the audit log sees this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// Neither Basic nor body credentials.
+    NoCredentials,
+    /// The secret is not a Gatepass secret (bad shape or checksum).
+    MalformedSecret,
+    /// No stored secret has this hash.
+    UnknownSecret,
+    /// The secret belongs to a different client id.
+    ClientMismatch,
+    /// The secret was revoked.
+    SecretRevoked,
+    /// The secret is past its expiry.
+    SecretExpired,
+    /// The client is disabled.
+    ClientDisabled,
+    /// The client is past its expiry date.
+    ClientExpired,
+    /// The client's service account is disabled.
+    ServiceAccountDisabled,
+}
+
+impl Rejection {
+    /// The reason as written to the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoCredentials => "no_credentials",
+            Self::MalformedSecret => "malformed_secret",
+            Self::UnknownSecret => "unknown_secret",
+            Self::ClientMismatch => "client_mismatch",
+            Self::SecretRevoked => "secret_revoked",
+            Self::SecretExpired => "secret_expired",
+            Self::ClientDisabled => "client_disabled",
+            Self::ClientExpired => "client_expired",
+            Self::ServiceAccountDisabled => "service_account_disabled",
+        }
+    }
+}
+
+/// What the token endpoint needs to know about a stored secret, prepared once and
+/// cached briefly so the hot path does not touch the database.
+#[derive(Clone, Debug)]
+pub struct Credential {
+    /// The client the secret belongs to.
+    pub client_id: String,
+    /// The secret's id.
+    pub secret_id: String,
+    secret_hash: SecretHash,
+    secret_expires_at: Option<i64>,
+    secret_revoked: bool,
+    client_disabled: bool,
+    client_expires_at: Option<i64>,
+    service_account_disabled: bool,
+    /// The service account's id, if the client belongs to one.
+    pub service_account: Option<String>,
+    /// Its role names.
+    pub roles: Vec<String>,
+    /// The scopes and audiences the client may get.
+    pub allowance: ClientAllowance,
+    /// The client's token lifetime override.
+    pub token_ttl: Option<i64>,
+}
+
+impl Credential {
+    /// Prepares a stored record; unreadable values are corrupt data, not a refusal.
+    pub fn from_record(record: &CredentialRecord) -> Result<Self, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("client {}: {what}", record.client.client_id));
+        let secret_hash = SecretHash::from_slice(&record.secret.secret_hash).ok_or_else(|| corrupt("secret hash"))?;
+        let client_scopes = ScopeSet::parse(&record.client.scopes).map_err(|_| corrupt("scopes"))?;
+        let audiences = record
+            .client
+            .audiences
+            .split_whitespace()
+            .map(Audience::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| corrupt("audiences"))?;
+        let (service_account, service_account_disabled, roles, role_scopes) = match &record.service_account {
+            None => (None, false, Vec::new(), None),
+            Some((account, roles)) => {
+                let mut scopes = Vec::new();
+                for role in roles {
+                    let set = ScopeSet::parse(&role.scopes).map_err(|_| corrupt("role scopes"))?;
+                    scopes.extend(set.iter().cloned());
+                }
+                let names = roles.iter().map(|r| r.name.clone()).collect();
+                (
+                    Some(account.id.clone()),
+                    account.disabled,
+                    names,
+                    Some(scopes.into_iter().collect::<ScopeSet>()),
+                )
+            }
+        };
+        Ok(Self {
+            client_id: record.client.client_id.clone(),
+            secret_id: record.secret.id.clone(),
+            secret_hash,
+            secret_expires_at: record.secret.expires_at,
+            secret_revoked: record.secret.revoked_at.is_some(),
+            client_disabled: record.client.disabled,
+            client_expires_at: record.client.expires_at,
+            service_account_disabled,
+            service_account,
+            roles,
+            allowance: ClientAllowance {
+                scopes: allowed_scopes(&client_scopes, role_scopes.as_ref()),
+                audiences,
+            },
+            token_ttl: record.client.token_ttl_seconds,
+        })
+    }
+
+    /// Checks a presentation of this credential at `now` (seconds since the epoch).
+    pub fn verify(&self, client_id: &str, hash: &SecretHash, now: i64) -> Result<(), Rejection> {
+        if !self.secret_hash.ct_eq(&hash.0) {
+            return Err(Rejection::UnknownSecret);
+        }
+        if self.client_id != client_id {
+            return Err(Rejection::ClientMismatch);
+        }
+        if self.secret_revoked {
+            return Err(Rejection::SecretRevoked);
+        }
+        if self.secret_expires_at.is_some_and(|at| now >= at) {
+            return Err(Rejection::SecretExpired);
+        }
+        if self.client_disabled {
+            return Err(Rejection::ClientDisabled);
+        }
+        if self.client_expires_at.is_some_and(|at| now >= at) {
+            return Err(Rejection::ClientExpired);
+        }
+        if self.service_account_disabled {
+            return Err(Rejection::ServiceAccountDisabled);
+        }
+        Ok(())
+    }
+}
+
+/// Recently read credentials by secret hash. Entries live `ttl` (default 1 s), which
+/// bounds how long a revocation made elsewhere (another node, the CLI) takes to bite.
+/// Failed lookups are not cached.
+pub struct CredentialCache(moka::sync::Cache<[u8; 32], Arc<Credential>>);
+
+impl CredentialCache {
+    /// A cache with this entry lifetime.
+    pub fn new(ttl: Duration) -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
+                .build(),
+        )
+    }
+
+    /// The cached credential for `hash`.
+    pub fn get(&self, hash: &SecretHash) -> Option<Arc<Credential>> {
+        self.0.get(&hash.0)
+    }
+
+    /// Remembers a credential.
+    pub fn insert(&self, hash: &SecretHash, credential: Arc<Credential>) {
+        self.0.insert(hash.0, credential);
+    }
+
+    /// Forgets everything (after a change made by this process).
+    pub fn clear(&self) {
+        self.0.invalidate_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gatepass_store::clients::ClientRow;
+    use gatepass_store::roles::RoleRow;
+    use gatepass_store::secrets::SecretRow;
+    use gatepass_store::service_accounts::ServiceAccountRow;
+
+    fn record() -> CredentialRecord {
+        CredentialRecord {
+            secret: SecretRow {
+                id: "s1".into(),
+                client_id: "c1".into(),
+                secret_hash: vec![7; 32],
+                key_prefix: "gps_abcdefgh".into(),
+                label: None,
+                created_at: 0,
+                expires_at: None,
+                revoked_at: None,
+                last_used_at: None,
+                use_count: 0,
+            },
+            client: ClientRow {
+                client_id: "c1".into(),
+                name: "c".into(),
+                service_account_id: None,
+                scopes: "a b".into(),
+                audiences: "api".into(),
+                labels: "{}".into(),
+                token_ttl_seconds: None,
+                disabled: false,
+                expires_at: None,
+                created_at: 0,
+                updated_at: 0,
+                last_used_at: None,
+            },
+            service_account: None,
+        }
+    }
+
+    #[test]
+    fn each_failure_has_its_own_reason() {
+        let hash = SecretHash([7; 32]);
+        let ok = Credential::from_record(&record()).unwrap();
+        assert_eq!(ok.verify("c1", &hash, 10), Ok(()));
+        assert_eq!(ok.verify("c1", &SecretHash([8; 32]), 10), Err(Rejection::UnknownSecret));
+        assert_eq!(ok.verify("c2", &hash, 10), Err(Rejection::ClientMismatch));
+        let cases: [(fn(&mut CredentialRecord), Rejection); 5] = [
+            (|r| r.secret.revoked_at = Some(1), Rejection::SecretRevoked),
+            (|r| r.secret.expires_at = Some(10), Rejection::SecretExpired),
+            (|r| r.client.disabled = true, Rejection::ClientDisabled),
+            (|r| r.client.expires_at = Some(5), Rejection::ClientExpired),
+            (
+                |r| {
+                    r.service_account = Some((
+                        ServiceAccountRow {
+                            id: "sa".into(),
+                            name: "sa".into(),
+                            description: String::new(),
+                            disabled: true,
+                            created_at: 0,
+                            updated_at: 0,
+                        },
+                        vec![],
+                    ));
+                },
+                Rejection::ServiceAccountDisabled,
+            ),
+        ];
+        for (change, reason) in cases {
+            let mut r = record();
+            change(&mut r);
+            assert_eq!(
+                Credential::from_record(&r).unwrap().verify("c1", &hash, 10),
+                Err(reason)
+            );
+        }
+    }
+
+    #[test]
+    fn service_account_roles_narrow_the_allowed_scopes() {
+        let mut r = record();
+        let account = ServiceAccountRow {
+            id: "sa".into(),
+            name: "sa".into(),
+            description: String::new(),
+            disabled: false,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let role = RoleRow {
+            name: "reader".into(),
+            description: String::new(),
+            scopes: "b c".into(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        r.service_account = Some((account, vec![role]));
+        let credential = Credential::from_record(&r).unwrap();
+        assert_eq!(credential.allowance.scopes.to_string(), "b");
+        assert_eq!(credential.roles, vec!["reader".to_owned()]);
+    }
+}

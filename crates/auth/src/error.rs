@@ -1,0 +1,114 @@
+//! The errors of the token endpoint (RFC 6749 §5.2, RFC 8707 §2) and their HTTP form.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use serde::Serialize;
+
+/// Every answer the token endpoint gives that is not a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenError {
+    /// Malformed request: missing or repeated parameter, wrong content type, both
+    /// authentication methods at once, a malformed Basic header.
+    InvalidRequest(&'static str),
+    /// Client authentication failed; one answer for every reason.
+    InvalidClient {
+        /// Whether the client tried HTTP Basic (then a challenge is sent).
+        basic: bool,
+    },
+    /// The client may not use this grant.
+    UnauthorizedClient,
+    /// A `grant_type` other than `client_credentials`.
+    UnsupportedGrantType,
+    /// A requested scope is not allowed.
+    InvalidScope,
+    /// The requested audience/resource is not allowed.
+    InvalidTarget,
+    /// A fault of ours (database, keys): try again later.
+    TemporarilyUnavailable,
+    /// The body is larger than the configured limit.
+    PayloadTooLarge,
+    /// Not a POST.
+    MethodNotAllowed,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+impl TokenError {
+    /// The RFC error code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) | Self::PayloadTooLarge | Self::MethodNotAllowed => "invalid_request",
+            Self::InvalidClient { .. } => "invalid_client",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::InvalidTarget => "invalid_target",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    fn status_and_description(self) -> (StatusCode, &'static str) {
+        match self {
+            Self::InvalidRequest(why) => (StatusCode::BAD_REQUEST, why),
+            Self::InvalidClient { .. } => (StatusCode::UNAUTHORIZED, "client authentication failed"),
+            Self::UnauthorizedClient => (StatusCode::BAD_REQUEST, "the client may not use this grant type"),
+            Self::UnsupportedGrantType => (
+                StatusCode::BAD_REQUEST,
+                "only grant_type=client_credentials is supported",
+            ),
+            Self::InvalidScope => (
+                StatusCode::BAD_REQUEST,
+                "a requested scope is not allowed for this client",
+            ),
+            Self::InvalidTarget => (
+                StatusCode::BAD_REQUEST,
+                "the requested audience is not allowed for this client",
+            ),
+            Self::TemporarilyUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server can not issue tokens right now; retry later",
+            ),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "use POST"),
+        }
+    }
+
+    /// The HTTP answer: JSON body, `no-store`, and the headers the RFCs ask for.
+    pub fn to_response(self) -> HttpResponse {
+        let (status, description) = self.status_and_description();
+        let mut response = HttpResponse::build(status);
+        response
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")));
+        match self {
+            Self::InvalidClient { basic: true } => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"gatepass\""),
+                ));
+            }
+            Self::TemporarilyUnavailable => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            Self::MethodNotAllowed => {
+                response.insert_header((header::ALLOW, HeaderValue::from_static("POST")));
+            }
+            Self::InvalidClient { basic: false }
+            | Self::InvalidRequest(_)
+            | Self::UnauthorizedClient
+            | Self::UnsupportedGrantType
+            | Self::InvalidScope
+            | Self::InvalidTarget
+            | Self::PayloadTooLarge => {}
+        }
+        response.json(Body {
+            error: self.code(),
+            error_description: description,
+        })
+    }
+}

@@ -1,0 +1,217 @@
+//! The HTTP endpoints of the token service: thin handlers over [`crate::grant`].
+
+use std::sync::Arc;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use gatepass_core::{ClientId, RequestId};
+use oxide_auth::endpoint::{NormalizedParameter, QueryParameter};
+use serde::Serialize;
+
+use crate::TokenService;
+use crate::audit::AuditEvent;
+use crate::credentials::{Credential, Rejection};
+use crate::error::TokenError;
+use crate::grant::{self, Lookup, Outcome, TokenRequest};
+use crate::metadata::Metadata;
+
+/// Mounts `/oauth2/token`, `/.well-known/jwks.json` and the metadata documents.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/oauth2/token")
+            .route(web::post().to(token))
+            .default_service(web::to(|| async { TokenError::MethodNotAllowed.to_response() })),
+    )
+    .service(web::resource("/.well-known/jwks.json").route(web::get().to(jwks)))
+    .service(web::resource("/.well-known/oauth-authorization-server").route(web::get().to(metadata)))
+    .service(web::resource("/.well-known/openid-configuration").route(web::get().to(metadata)));
+}
+
+#[derive(Serialize)]
+struct TokenBody<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: i64,
+    scope: &'a str,
+}
+
+/// `POST /oauth2/token` (RFC 6749 §4.4).
+async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<TokenService>) -> HttpResponse {
+    let request_id = req.extensions().get::<RequestId>().cloned();
+    let limit = service.settings.body_limit;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return TokenError::PayloadTooLarge.to_response();
+    }
+    let body = match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            return TokenError::InvalidRequest("the request body could not be read").to_response();
+        }
+        Err(_) => return TokenError::PayloadTooLarge.to_response(),
+    };
+    if !is_form(&req) {
+        return TokenError::InvalidRequest("the body must be application/x-www-form-urlencoded").to_response();
+    }
+    let Some(form) = parse_form(&body) else {
+        return TokenError::InvalidRequest("a parameter is repeated or malformed").to_response();
+    };
+    let authorization = match req.headers().get(header::AUTHORIZATION).map(HeaderValue::to_str) {
+        None => None,
+        Some(Ok(value)) => Some(value.to_owned()),
+        Some(Err(_)) => {
+            return TokenError::InvalidRequest("malformed Authorization header").to_response();
+        }
+    };
+    if authorization.is_none() && form.unique_value("client_secret").is_none() {
+        deny(
+            &service,
+            &req,
+            request_id.as_ref(),
+            Rejection::NoCredentials,
+            form.unique_value("client_id").as_deref(),
+        );
+        return TokenError::InvalidClient { basic: false }.to_response();
+    }
+    let request = TokenRequest { form, authorization };
+    let now = service.clock.now().unix_timestamp();
+    let mut outcome = grant::run(&service, &request, &Lookup::Cache, now);
+    if let Outcome::NeedsLookup(hash) = outcome {
+        let key = hash.0;
+        let found = service
+            .db
+            .run(move |conn| gatepass_store::credentials::find_by_hash(conn, &key))
+            .await;
+        outcome = match found.and_then(|record| record.as_ref().map(Credential::from_record).transpose()) {
+            Ok(credential) => {
+                let credential = credential.map(Arc::new);
+                if let Some(credential) = &credential {
+                    service.credentials.insert(&hash, Arc::clone(credential));
+                }
+                grant::run(&service, &request, &Lookup::Fetched(credential), now)
+            }
+            Err(error) => Outcome::Fault(error.to_string()),
+        };
+    }
+    let id = request_id.as_ref().map_or("-", RequestId::as_str);
+    match outcome {
+        Outcome::Issued(issued) => {
+            log::debug!(
+                "token issued client_id={} secret_id={} request_id={id}",
+                issued.client_id,
+                issued.secret_id
+            );
+            HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+                .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))
+                .json(TokenBody {
+                    access_token: &issued.token,
+                    token_type: "Bearer",
+                    expires_in: issued.expires_in,
+                    scope: &issued.scope,
+                })
+        }
+        Outcome::Refused {
+            error,
+            rejection,
+            client_id,
+        } => {
+            if let Some(rejection) = rejection {
+                deny(&service, &req, request_id.as_ref(), rejection, client_id.as_deref());
+            }
+            log::debug!("token refused error={} request_id={id}", error.code());
+            error.to_response()
+        }
+        Outcome::NeedsLookup(_) | Outcome::Fault(_) => {
+            if let Outcome::Fault(cause) = outcome {
+                log::error!("token endpoint fault request_id={id} cause={cause}");
+            }
+            TokenError::TemporarilyUnavailable.to_response()
+        }
+    }
+}
+
+/// Records a failed client authentication with its real reason.
+fn deny(
+    service: &TokenService,
+    req: &HttpRequest,
+    request_id: Option<&RequestId>,
+    why: Rejection,
+    client_id: Option<&str>,
+) {
+    // Only a well-formed client id is written: junk from the wire stays out of the log.
+    let client = client_id
+        .and_then(|id| ClientId::parse(id).ok())
+        .map(|id| id.to_string());
+    log::info!(
+        "client authentication failed reason={} client_id={} request_id={}",
+        why.as_str(),
+        client.as_deref().unwrap_or("-"),
+        request_id.map_or("-", RequestId::as_str)
+    );
+    service.audit.record(AuditEvent {
+        actor: client.clone().unwrap_or_else(|| "anonymous".to_owned()),
+        action: "token.denied".to_owned(),
+        target: client,
+        outcome: "failure",
+        reason: Some(why.as_str().to_owned()),
+        request_id: request_id.map(ToString::to_string),
+        source_addr: req.peer_addr().map(|a| a.ip().to_string()),
+    });
+}
+
+fn is_form(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+/// Parses the form body; a repeated parameter (RFC 6749 §3.2) gives `None`.
+fn parse_form(body: &[u8]) -> Option<NormalizedParameter> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut form = NormalizedParameter::new();
+    for (key, value) in form_urlencoded::parse(body) {
+        if seen.iter().any(|k| *k == key) {
+            return None;
+        }
+        seen.push(key.clone().into_owned());
+        form.insert_or_poison(key.into_owned().into(), value.into_owned().into());
+    }
+    Some(form)
+}
+
+/// `GET /.well-known/jwks.json`.
+async fn jwks(service: web::Data<TokenService>) -> HttpResponse {
+    let ring = service.keys.ring();
+    let keys = ring.published(service.clock.now().unix_timestamp());
+    let max_age = service.keys.settings().jwks_max_age.as_secs();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")))
+        .json(serde_json::json!({ "keys": keys }))
+}
+
+/// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.
+async fn metadata(service: web::Data<TokenService>) -> HttpResponse {
+    let max_age = service.keys.settings().jwks_max_age.as_secs();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")))
+        .json(Metadata::new(&service.settings.issuer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_parameters_are_refused() {
+        assert!(parse_form(b"grant_type=client_credentials&scope=a").is_some());
+        assert!(parse_form(b"grant_type=client_credentials&grant_type=client_credentials").is_none());
+        assert!(parse_form(b"scope=a&scope=b").is_none());
+    }
+}

@@ -1,0 +1,119 @@
+//! Gatepass's token service: client authentication, the `client_credentials` grant,
+//! JWT issuance, signing keys, the JWKS and the discovery document.
+//!
+//! The HTTP side lives in [`http`]: mount it with [`http::configure`] on an actix-web
+//! `App` that has a [`TokenService`] as app data.
+//!
+//! ```no_run
+//! # async fn demo(service: actix_web::web::Data<gatepass_auth::TokenService>) {
+//! use actix_web::{App, HttpServer};
+//!
+//! HttpServer::new(move || App::new().app_data(service.clone()).configure(gatepass_auth::http::configure))
+//!     .bind("127.0.0.1:8080").unwrap().run().await.unwrap();
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod credentials;
+pub mod error;
+mod grant;
+pub mod http;
+pub mod keys;
+pub mod master_key;
+mod metadata;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gatepass_core::{Audience, Clock, MasterKey, SecretPepper};
+use gatepass_store::Database;
+use oxide_auth::primitives::registrar::RegisteredUrl;
+
+use crate::audit::AuditLog;
+use crate::credentials::CredentialCache;
+use crate::keys::KeyManager;
+
+/// Settings of the token endpoint.
+#[derive(Clone, Debug)]
+pub struct TokenSettings {
+    /// The `iss` of every token and the metadata's `issuer`.
+    pub issuer: String,
+    /// Token lifetime when the client has no override (seconds).
+    pub default_ttl_seconds: i64,
+    /// How long a credential read from the database is trusted before it is read again.
+    pub credential_cache_ttl: Duration,
+    /// Largest token request body accepted (bytes).
+    pub body_limit: usize,
+}
+
+/// Everything the token endpoint needs; one per process, shared by all workers.
+pub struct TokenService {
+    db: Database,
+    keys: Arc<KeyManager>,
+    pepper: SecretPepper,
+    credentials: CredentialCache,
+    audit: AuditLog,
+    settings: TokenSettings,
+    issuer_audience: Audience,
+    clock: Arc<dyn Clock>,
+    redirect_placeholder: RegisteredUrl,
+}
+
+/// Why the token service could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The issuer is not usable as an audience (too long or has spaces).
+    #[error("issuer {0:?} is not a valid URL without spaces")]
+    Issuer(String),
+}
+
+impl TokenService {
+    /// Builds the service. The key manager should have been maintained once already.
+    pub fn new(
+        db: Database,
+        keys: Arc<KeyManager>,
+        master_key: &MasterKey,
+        audit: AuditLog,
+        settings: TokenSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SetupError> {
+        let issuer_audience =
+            Audience::parse(&settings.issuer).map_err(|_| SetupError::Issuer(settings.issuer.clone()))?;
+        let redirect_placeholder = "urn:ietf:wg:oauth:2.0:oob"
+            .parse()
+            .map(RegisteredUrl::Semantic)
+            .map_err(|_| SetupError::Issuer(settings.issuer.clone()))?;
+        Ok(Self {
+            db,
+            keys,
+            pepper: master_key.secret_pepper(),
+            credentials: CredentialCache::new(settings.credential_cache_ttl),
+            audit,
+            settings,
+            issuer_audience,
+            clock,
+            redirect_placeholder,
+        })
+    }
+
+    /// The key manager.
+    pub fn keys(&self) -> &Arc<KeyManager> {
+        &self.keys
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &TokenSettings {
+        &self.settings
+    }
+
+    /// Whether the service can issue tokens: the database answers and a key signs.
+    pub async fn is_ready(&self) -> bool {
+        self.keys.ring().is_ready(self.clock.now().unix_timestamp()) && self.db.ping().await.is_ok()
+    }
+}

@@ -1,0 +1,56 @@
+//! The command line (clap).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Gatepass: an OAuth 2.0 client-credentials authorization server.
+#[derive(Debug, Parser)]
+#[command(name = "gatepass", version, about)]
+pub struct Cli {
+    /// A TOML file layered over the built-in defaults (config/default.toml).
+    #[arg(long, global = true, env = "GATEPASS_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (migrates the database first).
+    Serve,
+    /// Apply pending database migrations.
+    Migrate {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create an admin client holding `gatepass:admin`; prints its secret once.
+    Bootstrap {
+        /// Client name (default: bootstrap-<dd_mm_yyyy>-<hh_mm>).
+        #[arg(long)]
+        name: Option<String>,
+        /// Print one JSON document: {"client_id", "client_secret"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List signing keys and their schedule.
+    List {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish a new key now; it starts signing after keys.publish_ahead_seconds.
+    Rotate {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,258 @@
+//! Configuration: `config/default.toml` < `--config FILE` < `GATEPASS__SECTION__KEY`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use gatepass_auth::keys::{KeySettings, SigningAlgorithm};
+use gatepass_core::SecretPrefix;
+use gatepass_store::DatabaseSettings;
+use serde::Deserialize;
+use thiserror::Error;
+
+/// The defaults, documented, built into the binary.
+pub const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+/// A configuration problem, naming the key.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// figment could not read or type-check a layer (its message names the key and source).
+    #[error("configuration: {0}")]
+    Load(Box<figment::Error>),
+    /// A value has the right type but is not acceptable.
+    #[error("configuration: {key}: {message}")]
+    Invalid {
+        /// The dotted key, e.g. `tokens.default_ttl_seconds`.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        message: message.into(),
+    }
+}
+
+/// The whole configuration, as read.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub issuer: String,
+    pub data_dir: PathBuf,
+    pub server: ServerSection,
+    pub database: DatabaseSection,
+    pub secrets: SecretsSection,
+    pub tokens: TokensSection,
+    pub keys: KeysSection,
+    pub log: LogSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub bind: String,
+    pub workers: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSection {
+    pub url: String,
+    pub pool_size: u32,
+    pub acquire_timeout_ms: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsSection {
+    pub prefix: String,
+    pub master_key_file: String,
+    pub generate_master_key: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokensSection {
+    pub default_ttl_seconds: i64,
+    pub body_limit_bytes: usize,
+    pub credential_cache_ttl_ms: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysSection {
+    pub algorithm: SigningAlgorithm,
+    pub rotation_interval_seconds: u64,
+    pub publish_ahead_seconds: u64,
+    pub jwks_max_age_seconds: u64,
+    pub refresh_interval_seconds: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    pub level: String,
+}
+
+/// Shortest and longest token lifetimes a client or the default may set.
+pub const TOKEN_TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=86_400;
+
+impl Settings {
+    /// Reads the layers and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(invalid("--config", format!("{} does not exist", file.display())));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let figment = figment.merge(Env::prefixed("GATEPASS__").split("__"));
+        let settings: Self = figment.extract().map_err(|e| ConfigError::Load(Box::new(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.bind_addr()?;
+        if !self.issuer.is_empty() && !(self.issuer.starts_with("https://") || self.issuer.starts_with("http://")) {
+            return Err(invalid("issuer", "must be an http:// or https:// URL"));
+        }
+        if self.issuer.chars().any(char::is_whitespace) {
+            return Err(invalid("issuer", "must not contain whitespace"));
+        }
+        SecretPrefix::parse(&self.secrets.prefix).map_err(|e| invalid("secrets.prefix", e.to_string()))?;
+        if !TOKEN_TTL_RANGE.contains(&self.tokens.default_ttl_seconds) {
+            return Err(invalid("tokens.default_ttl_seconds", "must be between 60 and 86400"));
+        }
+        if self.tokens.body_limit_bytes < 1024 {
+            return Err(invalid("tokens.body_limit_bytes", "must be at least 1024"));
+        }
+        if self.database.pool_size == 0 {
+            return Err(invalid("database.pool_size", "must be at least 1"));
+        }
+        let keys = &self.keys;
+        if keys.refresh_interval_seconds == 0 {
+            return Err(invalid("keys.refresh_interval_seconds", "must be at least 1"));
+        }
+        if keys.publish_ahead_seconds < keys.jwks_max_age_seconds + keys.refresh_interval_seconds {
+            return Err(invalid(
+                "keys.publish_ahead_seconds",
+                "must be at least keys.jwks_max_age_seconds + keys.refresh_interval_seconds",
+            ));
+        }
+        if keys.rotation_interval_seconds <= keys.publish_ahead_seconds {
+            return Err(invalid(
+                "keys.rotation_interval_seconds",
+                "must be longer than keys.publish_ahead_seconds",
+            ));
+        }
+        if !["error", "warn", "info", "debug", "trace", "off"].contains(&self.log.level.as_str()) {
+            return Err(invalid(
+                "log.level",
+                "must be one of error, warn, info, debug, trace, off",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The public listener's address.
+    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server
+            .bind
+            .parse()
+            .map_err(|_| invalid("server.bind", "must be HOST:PORT, e.g. 127.0.0.1:8080"))
+    }
+
+    /// Database settings; the URL defaults to SQLite in the data directory.
+    pub fn database(&self) -> DatabaseSettings {
+        let url = if self.database.url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("gatepass.db").display())
+        } else {
+            self.database.url.clone()
+        };
+        DatabaseSettings {
+            url,
+            pool_size: self.database.pool_size,
+            acquire_timeout: Duration::from_millis(self.database.acquire_timeout_ms),
+        }
+    }
+
+    /// The issuer: configured, or `http://<listening address>`.
+    pub fn issuer(&self, listening: SocketAddr) -> String {
+        if self.issuer.is_empty() {
+            format!("http://{listening}")
+        } else {
+            self.issuer.clone()
+        }
+    }
+
+    /// The key schedule.
+    pub fn key_settings(&self) -> KeySettings {
+        KeySettings {
+            algorithm: self.keys.algorithm,
+            rotation_interval: Duration::from_secs(self.keys.rotation_interval_seconds),
+            publish_ahead: Duration::from_secs(self.keys.publish_ahead_seconds),
+            jwks_max_age: Duration::from_secs(self.keys.jwks_max_age_seconds),
+            refresh_interval: Duration::from_secs(self.keys.refresh_interval_seconds),
+            max_token_ttl: Duration::from_secs(TOKEN_TTL_RANGE.end().unsigned_abs()),
+        }
+    }
+
+    /// The secret prefix (validated at load).
+    pub fn secret_prefix(&self) -> SecretPrefix {
+        SecretPrefix::parse(&self.secrets.prefix).unwrap_or_else(|_| unreachable!("validated at load"))
+    }
+
+    /// The configured master key file, if any.
+    pub fn master_key_file(&self) -> Option<&Path> {
+        (!self.secrets.master_key_file.is_empty()).then(|| Path::new(&self.secrets.master_key_file))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(toml: &str) -> Result<Settings, ConfigError> {
+        let settings: Settings = Figment::from(Toml::string(DEFAULTS))
+            .merge(Toml::string(toml))
+            .extract()
+            .map_err(|e| ConfigError::Load(Box::new(e)))?;
+        settings.validate().map(|()| settings)
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let settings = with("").unwrap();
+        assert_eq!(settings.server.bind, "127.0.0.1:8080");
+        assert_eq!(settings.database().url, "sqlite://./data/gatepass.db");
+        assert_eq!(
+            settings.issuer("127.0.0.1:9000".parse().unwrap()),
+            "http://127.0.0.1:9000"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            ("[server]\nbind = \"nowhere\"", "server.bind"),
+            ("[tokens]\ndefault_ttl_seconds = 5", "tokens.default_ttl_seconds"),
+            ("[secrets]\nprefix = \"GPS\"", "secrets.prefix"),
+            ("[keys]\npublish_ahead_seconds = 10", "keys.publish_ahead_seconds"),
+            ("[keys]\nalgorithm = \"HS256\"", "algorithm"),
+            ("[server]\nbindd = \"x\"", "bindd"),
+            ("[tokens]\ndefault_ttl_seconds = \"soon\"", "default_ttl_seconds"),
+            ("issuer = \"ftp://x\"", "issuer"),
+        ];
+        for (toml, key) in cases {
+            let message = with(toml).unwrap_err().to_string();
+            assert!(message.contains(key), "{toml:?} gave {message:?}");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! What every command opens: the data directory, the master key and the database.
+
+use std::sync::Arc;
+
+use gatepass_auth::master_key::{self, MasterKeySource};
+use gatepass_core::{Clock, MasterKey, SystemClock};
+use gatepass_store::Database;
+
+use crate::config::Settings;
+
+/// An opened installation.
+pub struct Context {
+    pub master_key: MasterKey,
+    pub db: Database,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Context {
+    /// Creates the data directory, finds the master key, opens and migrates the database.
+    pub fn open(settings: &Settings) -> Result<Self, Box<dyn std::error::Error>> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| format!("data_dir {}: {e}", settings.data_dir.display()))?;
+        let environment = std::env::var("GATEPASS_MASTER_KEY").ok().filter(|v| !v.is_empty());
+        let (master_key, source) = master_key::load(
+            environment.as_deref(),
+            settings.master_key_file(),
+            &settings.data_dir,
+            settings.secrets.generate_master_key,
+        )?;
+        if let MasterKeySource::Development(path) = &source {
+            log::warn!(
+                "using a development master key from {}; set GATEPASS_MASTER_KEY in production",
+                path.display()
+            );
+        }
+        let db = Database::open(&settings.database())?;
+        let applied = db.migrate()?;
+        if !applied.is_empty() {
+            log::info!("applied migrations {applied:?}");
+        }
+        Ok(Self {
+            master_key,
+            db,
+            clock: Arc::new(SystemClock),
+        })
+    }
+}

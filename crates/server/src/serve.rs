@@ -1,0 +1,130 @@
+//! `gatepass serve`: wiring and the HTTP server.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::Service;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
+use gatepass_auth::audit::AuditLog;
+use gatepass_auth::keys::KeyManager;
+use gatepass_auth::{TokenService, TokenSettings};
+use gatepass_core::RequestId;
+
+use crate::config::Settings;
+use crate::context::Context;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Runs the server until SIGINT/SIGTERM.
+pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let context = Context::open(settings)?;
+    let listener =
+        TcpListener::bind(settings.bind_addr()?).map_err(|e| format!("server.bind {}: {e}", settings.server.bind))?;
+    let address = listener.local_addr()?;
+    let issuer = settings.issuer(address);
+    let workers = if settings.server.workers == 0 {
+        std::thread::available_parallelism().map_or(2, usize::from)
+    } else {
+        settings.server.workers
+    };
+
+    actix_web::rt::System::new().block_on(async move {
+        gatepass_auth::keys::provider::install();
+        let keys = Arc::new(KeyManager::new(
+            context.db.clone(),
+            &context.master_key,
+            settings.key_settings(),
+            context.clock.clone(),
+        ));
+        keys.maintain().await?;
+        let audit = AuditLog::start(context.db.clone(), context.clock.clone());
+        let token_settings = TokenSettings {
+            issuer: issuer.clone(),
+            default_ttl_seconds: settings.tokens.default_ttl_seconds,
+            credential_cache_ttl: std::time::Duration::from_millis(settings.tokens.credential_cache_ttl_ms),
+            body_limit: settings.tokens.body_limit_bytes,
+        };
+        let service = web::Data::new(TokenService::new(
+            context.db.clone(),
+            Arc::clone(&keys),
+            &context.master_key,
+            audit.clone(),
+            token_settings,
+            context.clock.clone(),
+        )?);
+
+        let maintenance = {
+            let keys = Arc::clone(&keys);
+            let every = settings.key_settings().refresh_interval;
+            actix_web::rt::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    if let Err(error) = keys.maintain().await {
+                        log::error!("key schedule maintenance failed: {error}");
+                    }
+                }
+            })
+        };
+
+        let app_service = service.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_service.clone())
+                .wrap_fn(|req, srv| {
+                    let id = req
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(RequestId::from_header)
+                        .unwrap_or_else(RequestId::generate);
+                    req.extensions_mut().insert(id.clone());
+                    let (method, path, started) = (req.method().clone(), req.path().to_owned(), Instant::now());
+                    let call = srv.call(req);
+                    async move {
+                        let mut res = call.await?;
+                        if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+                            res.headers_mut().insert(REQUEST_ID, value);
+                        }
+                        // The path only: a query string could carry a credential.
+                        log::debug!(
+                            "request method={method} path={path} status={} micros={} request_id={id}",
+                            res.status().as_u16(),
+                            started.elapsed().as_micros()
+                        );
+                        Ok(res)
+                    }
+                })
+                .configure(gatepass_auth::http::configure)
+                .route(
+                    "/healthz",
+                    web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
+                )
+                .route("/readyz", web::get().to(readyz))
+        })
+        .workers(workers)
+        .listen(listener)?
+        .run();
+
+        println!("gatepass listening on http://{address} (issuer {issuer})");
+        std::io::stdout().flush()?;
+        log::info!("listening address={address} issuer={issuer} workers={workers}");
+        server.await?;
+        maintenance.abort();
+        audit.flush().await;
+        log::info!("stopped");
+        Ok::<(), Box<dyn std::error::Error>>(())
+    })
+}
+
+async fn readyz(service: web::Data<TokenService>) -> HttpResponse {
+    if service.is_ready().await {
+        HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
+    } else {
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}))
+    }
+}

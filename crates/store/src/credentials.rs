@@ -1,0 +1,59 @@
+//! The one read the token endpoint needs: everything about a presented secret.
+
+use diesel::prelude::*;
+
+use crate::clients::ClientRow;
+use crate::roles::RoleRow;
+use crate::schema::{client_secrets, clients, roles, service_account_roles, service_accounts};
+use crate::secrets::SecretRow;
+use crate::service_accounts::ServiceAccountRow;
+use crate::{Conn, StoreError};
+
+/// A secret with its client and, when the client belongs to one, its service account
+/// and that account's roles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialRecord {
+    /// The secret that matched.
+    pub secret: SecretRow,
+    /// Its client.
+    pub client: ClientRow,
+    /// The client's service account and its roles.
+    pub service_account: Option<(ServiceAccountRow, Vec<RoleRow>)>,
+}
+
+/// Finds the secret whose keyed hash is `hash` (an indexed lookup), with its client.
+pub fn find_by_hash(conn: &mut Conn, hash: &[u8]) -> Result<Option<CredentialRecord>, StoreError> {
+    let found = client_secrets::table
+        .inner_join(clients::table)
+        .filter(client_secrets::secret_hash.eq(hash))
+        .select((SecretRow::as_select(), ClientRow::as_select()))
+        .first::<(SecretRow, ClientRow)>(conn)
+        .optional()?;
+    let Some((secret, client)) = found else {
+        return Ok(None);
+    };
+    let service_account = match &client.service_account_id {
+        None => None,
+        Some(id) => {
+            let account = service_accounts::table
+                .find(id)
+                .select(ServiceAccountRow::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!("client {} names a missing service account", client.client_id))
+                })?;
+            let roles = service_account_roles::table
+                .inner_join(roles::table)
+                .filter(service_account_roles::service_account_id.eq(id))
+                .select(RoleRow::as_select())
+                .load(conn)?;
+            Some((account, roles))
+        }
+    };
+    Ok(Some(CredentialRecord {
+        secret,
+        client,
+        service_account,
+    }))
+}

@@ -1,0 +1,46 @@
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use thiserror::Error;
+
+/// What went wrong in the store. None of these means "not found".
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The database URL names a backend this build does not support.
+    #[error("database.url {0:?} is not supported: use sqlite://PATH")]
+    UnsupportedUrl(String),
+    /// No connection could be made or taken from the pool.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Every connection was busy for longer than the acquire timeout.
+    #[error("timed out waiting for a database connection")]
+    Busy,
+    /// A query failed.
+    #[error("database query failed: {0}")]
+    Query(DieselError),
+    /// A unique or foreign-key constraint refused the write.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Applying migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// A row holds a value the code cannot read back.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
+                info,
+            ) => Self::Conflict(info.message().to_owned()),
+            other => Self::Query(other),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for StoreError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(error.to_string())
+    }
+}

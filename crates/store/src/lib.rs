@@ -1,0 +1,32 @@
+//! Gatepass's storage: diesel schema, rows, repositories, the r2d2 pool and the
+//! migrations embedded in the binary.
+//!
+//! Every repository function takes a `&mut Conn` and returns `Result<_, StoreError>`;
+//! lookups return `Result<Option<T>, StoreError>` so that a database fault is never
+//! mistaken for "not found". Async callers go through [`Database::run`], which moves
+//! the blocking work off the executor behind a bounded wait.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), gatepass_store::StoreError> {
+//! use gatepass_store::{Database, DatabaseSettings};
+//!
+//! let db = Database::open(&DatabaseSettings::new("sqlite://./data/gatepass.db"))?;
+//! db.migrate()?;
+//! let keys = db.run(|conn| gatepass_store::signing_keys::list(conn)).await?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod clients;
+pub mod credentials;
+mod database;
+mod error;
+pub mod roles;
+pub mod schema;
+pub mod secrets;
+pub mod service_accounts;
+pub mod signing_keys;
+
+pub use database::{Conn, Database, DatabaseSettings};
+pub use error::StoreError;
