@@ -1,0 +1,297 @@
+//! `spawn_app()`: a real server process, a typed helper for each thing tests do.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use gatepass_core::{ClientId, ClientSecret, MasterKey, SecretPrefix};
+use gatepass_store::clients::ClientRow;
+use gatepass_store::roles::RoleRow;
+use gatepass_store::secrets::SecretRow;
+use gatepass_store::service_accounts::ServiceAccountRow;
+use gatepass_store::{Database, DatabaseSettings};
+use serde_json::Value;
+
+pub const MASTER_KEY: [u8; 32] = [42; 32];
+
+pub struct TestApp {
+    pub address: String,
+    pub dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+    child: Child,
+    env: Vec<(String, String)>,
+}
+
+/// What a seeded client looks like.
+#[derive(Clone)]
+pub struct ClientSpec {
+    pub scopes: &'static str,
+    pub audiences: &'static str,
+    pub disabled: bool,
+    pub secret_expires_at: Option<i64>,
+    pub token_ttl: Option<i64>,
+    pub role_scopes: Option<&'static str>,
+}
+
+impl Default for ClientSpec {
+    fn default() -> Self {
+        Self {
+            scopes: "sites:read scripts:write",
+            audiences: "https://api.example.com",
+            disabled: false,
+            secret_expires_at: None,
+            token_ttl: None,
+            role_scopes: None,
+        }
+    }
+}
+
+pub struct Credentials {
+    pub client_id: String,
+    pub secret: String,
+}
+
+pub fn gatepass() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gatepass"))
+}
+
+/// A well-formed secret that is stored nowhere.
+pub fn fresh_secret() -> String {
+    ClientSecret::generate(&SecretPrefix::parse("gps_").unwrap())
+        .unwrap()
+        .expose()
+        .to_owned()
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env: Vec<(String, String)> = vec![
+        ("GATEPASS__SERVER__BIND".into(), "127.0.0.1:0".into()),
+        ("GATEPASS__DATA_DIR".into(), dir.path().display().to_string()),
+        ("GATEPASS_MASTER_KEY".into(), STANDARD.encode(MASTER_KEY)),
+        ("GATEPASS__SERVER__WORKERS".into(), "2".into()),
+        ("RUST_LOG".into(), "debug".into()),
+    ];
+    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+    let mut child = gatepass()
+        .arg("serve")
+        .envs(env.iter().cloned())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server did not report its address");
+    let address = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    TestApp {
+        address,
+        dir,
+        http: reqwest::Client::new(),
+        child,
+        env,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Runs the CLI against this app's data directory and master key.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        gatepass().args(args).envs(self.env.iter().cloned()).output().unwrap()
+    }
+
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap()
+    }
+
+    pub fn db(&self) -> Database {
+        let url = format!("sqlite://{}", self.dir.path().join("gatepass.db").display());
+        Database::open(&DatabaseSettings::new(url)).unwrap()
+    }
+
+    /// Inserts a client and a secret straight into the database.
+    pub fn seed_client(&self, spec: &ClientSpec) -> Credentials {
+        let db = self.db();
+        let mut conn = db.conn().unwrap();
+        let now = now();
+        let client_id = ClientId::generate().to_string();
+        let service_account_id = spec.role_scopes.map(|scopes| {
+            let role = format!("role-{client_id}");
+            let role_row = RoleRow {
+                name: role.clone(),
+                description: String::new(),
+                scopes: scopes.into(),
+                created_at: now,
+                updated_at: now,
+            };
+            gatepass_store::roles::insert(&mut conn, &role_row).unwrap();
+            let account = ServiceAccountRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                name: format!("sa-{client_id}"),
+                description: String::new(),
+                disabled: false,
+                created_at: now,
+                updated_at: now,
+            };
+            gatepass_store::service_accounts::insert(&mut conn, &account, &[role]).unwrap();
+            account.id
+        });
+        let client = ClientRow {
+            client_id: client_id.clone(),
+            name: format!("test-{client_id}"),
+            service_account_id,
+            scopes: spec.scopes.into(),
+            audiences: spec.audiences.into(),
+            labels: "{}".into(),
+            token_ttl_seconds: spec.token_ttl,
+            disabled: spec.disabled,
+            expires_at: None,
+            created_at: now,
+            updated_at: now,
+            last_used_at: None,
+        };
+        gatepass_store::clients::insert(&mut conn, &client).unwrap();
+        let secret = self.add_secret(&client_id, spec.secret_expires_at);
+        Credentials { client_id, secret }
+    }
+
+    pub fn add_secret(&self, client_id: &str, expires_at: Option<i64>) -> String {
+        let secret = ClientSecret::generate(&SecretPrefix::parse("gps_").unwrap()).unwrap();
+        let hash = MasterKey::from_bytes(MASTER_KEY).secret_pepper().hash(&secret);
+        let row = SecretRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            client_id: client_id.into(),
+            secret_hash: hash.0.to_vec(),
+            key_prefix: secret.key_prefix().into(),
+            label: None,
+            created_at: now(),
+            expires_at,
+            revoked_at: None,
+            last_used_at: None,
+            use_count: 0,
+        };
+        gatepass_store::secrets::insert(&mut self.db().conn().unwrap(), &row).unwrap();
+        secret.expose().to_owned()
+    }
+
+    pub async fn token_basic(&self, creds: &Credentials, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url("/oauth2/token"))
+            .basic_auth(&creds.client_id, Some(&creds.secret))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn token_post(&self, creds: &Credentials, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut all = vec![
+            ("client_id", creds.client_id.as_str()),
+            ("client_secret", creds.secret.as_str()),
+        ];
+        all.extend_from_slice(form);
+        self.http
+            .post(self.url("/oauth2/token"))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn jwks(&self) -> Value {
+        self.http
+            .get(self.url("/.well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Polls the audit log until an event with `reason` shows up.
+    pub async fn audit_reason_recorded(&self, reason: &str) -> bool {
+        for _ in 0..50 {
+            let events =
+                gatepass_store::audit::list(&mut self.db().conn().unwrap(), Some("token.denied"), 1000).unwrap();
+            if events.iter().any(|e| e.reason.as_deref() == Some(reason)) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+}
+
+/// A JWT's decoded header and claims.
+pub struct Jwt {
+    pub header: Value,
+    pub claims: Value,
+}
+
+/// Verifies an ES256 or EdDSA JWT against a JWKS with ring directly — independent of
+/// the jsonwebtoken code path the server signs with.
+pub fn verify_with_jwks(token: &str, jwks: &Value) -> Result<Jwt, String> {
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return Err("not three segments".into());
+    }
+    let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).map_err(|e| e.to_string());
+    let header: Value = serde_json::from_slice(&decode(parts[0])?).map_err(|e| e.to_string())?;
+    let claims: Value = serde_json::from_slice(&decode(parts[1])?).map_err(|e| e.to_string())?;
+    let kid = header["kid"].as_str().ok_or("no kid")?;
+    let jwk = jwks["keys"]
+        .as_array()
+        .ok_or("no keys")?
+        .iter()
+        .find(|k| k["kid"] == kid)
+        .ok_or("unknown kid")?;
+    let (algorithm, public): (&dyn ring::signature::VerificationAlgorithm, Vec<u8>) = match header["alg"].as_str() {
+        Some("ES256") if jwk["kty"] == "EC" => {
+            let mut point = vec![4u8];
+            point.extend(decode(jwk["x"].as_str().unwrap())?);
+            point.extend(decode(jwk["y"].as_str().unwrap())?);
+            (&ring::signature::ECDSA_P256_SHA256_FIXED, point)
+        }
+        Some("EdDSA") if jwk["kty"] == "OKP" => (&ring::signature::ED25519, decode(jwk["x"].as_str().unwrap())?),
+        other => return Err(format!("unexpected alg {other:?}")),
+    };
+    let signed = format!("{}.{}", parts[0], parts[1]);
+    ring::signature::UnparsedPublicKey::new(algorithm, public)
+        .verify(signed.as_bytes(), &decode(parts[2])?)
+        .map_err(|_| "bad signature".to_owned())?;
+    Ok(Jwt { header, claims })
+}

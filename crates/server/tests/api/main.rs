@@ -1,0 +1,8 @@
+//! Integration tests: the real `gatepass` binary on a random port, a fresh data
+//! directory each, spoken to over HTTP.
+
+mod cli;
+mod helpers;
+mod keys;
+mod token;
+mod token_errors;
