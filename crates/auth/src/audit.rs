@@ -28,7 +28,7 @@ pub struct AuditEvent {
 }
 
 enum Message {
-    Event(AuditEventRow),
+    Event(Box<AuditEventRow>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -54,7 +54,7 @@ impl AuditLog {
                 let mut next = Some(first);
                 while let Some(message) = next.take() {
                     match message {
-                        Message::Event(row) => batch.push(row),
+                        Message::Event(row) => batch.push(*row),
                         Message::Flush(done) => waiters.push(done),
                     }
                     if batch.len() < 500 {
@@ -74,7 +74,7 @@ impl AuditLog {
 
     /// Queues an event; never waits.
     pub fn record(&self, event: AuditEvent) {
-        let row = AuditEventRow {
+        let row = Box::new(AuditEventRow {
             id: Uuid::now_v7().to_string(),
             occurred_at: self.clock.now().unix_timestamp(),
             actor: event.actor,
@@ -85,7 +85,7 @@ impl AuditLog {
             request_id: event.request_id,
             source_addr: event.source_addr,
             details: None,
-        };
+        });
         if let Err(mpsc::error::TrySendError::Full(Message::Event(row))) = self.queue.try_send(Message::Event(row)) {
             log::warn!(
                 "audit queue full, event dropped action={} target={:?}",

@@ -221,6 +221,8 @@ mod tests {
         }
     }
 
+    type Case = (fn(&mut CredentialRecord), Rejection);
+
     #[test]
     fn each_failure_has_its_own_reason() {
         let hash = SecretHash([7; 32]);
@@ -228,7 +230,7 @@ mod tests {
         assert_eq!(ok.verify("c1", &hash, 10), Ok(()));
         assert_eq!(ok.verify("c1", &SecretHash([8; 32]), 10), Err(Rejection::UnknownSecret));
         assert_eq!(ok.verify("c2", &hash, 10), Err(Rejection::ClientMismatch));
-        let cases: [(fn(&mut CredentialRecord), Rejection); 5] = [
+        let cases: [Case; 5] = [
             (|r| r.secret.revoked_at = Some(1), Rejection::SecretRevoked),
             (|r| r.secret.expires_at = Some(10), Rejection::SecretExpired),
             (|r| r.client.disabled = true, Rejection::ClientDisabled),

@@ -1,4 +1,4 @@
-//! The client_credentials grant, driven by oxide-auth's `ClientCredentialsFlow`.
+//! The `client_credentials` grant, driven by oxide-auth's `ClientCredentialsFlow`.
 //!
 //! oxide-auth parses the request (grant type, Basic or body credentials, both at once,
 //! scope syntax) and walks the grant; Gatepass plugs in a store-backed `Registrar`
@@ -210,19 +210,13 @@ impl Registrar for Exchange<'_> {
         let Some(credential) = findings.credential.clone() else {
             return Err(RegistrarError::PrimitiveError);
         };
-        let requested = match scope.map(|s| ScopeSet::parse(&s.to_string())).transpose() {
-            Ok(requested) => requested,
-            Err(_) => {
-                findings.refusal = Some(Refusal::Scope);
-                return Err(RegistrarError::Unspecified);
-            }
+        let Ok(requested) = scope.map(|s| ScopeSet::parse(&s.to_string())).transpose() else {
+            findings.refusal = Some(Refusal::Scope);
+            return Err(RegistrarError::Unspecified);
         };
-        let audience = match self.audience.as_deref().map(Audience::parse).transpose() {
-            Ok(audience) => audience,
-            Err(_) => {
-                findings.refusal = Some(Refusal::Target);
-                return Err(RegistrarError::Unspecified);
-            }
+        let Ok(audience) = self.audience.as_deref().map(Audience::parse).transpose() else {
+            findings.refusal = Some(Refusal::Target);
+            return Err(RegistrarError::Unspecified);
         };
         match policy::decide(
             &credential.allowance,
@@ -274,13 +268,13 @@ impl Registrar for Exchange<'_> {
         };
         let hash = self.service.pepper.hash(&secret);
         let credential = match self.lookup {
-            Lookup::Cache => match self.service.credentials.get(&hash) {
-                Some(found) => found,
-                None => {
+            Lookup::Cache => {
+                let Some(found) = self.service.credentials.get(&hash) else {
                     self.findings.borrow_mut().needs_lookup = Some(hash);
                     return Err(RegistrarError::PrimitiveError);
-                }
-            },
+                };
+                found
+            }
             Lookup::Fetched(None) => return self.reject(Rejection::UnknownSecret),
             Lookup::Fetched(Some(found)) => Arc::clone(found),
         };

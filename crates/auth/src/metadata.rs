@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-/// What `/.well-known/oauth-authorization-server` (and the OpenID Connect alias) says.
+/// What `/.well-known/oauth-authorization-server` (and the `OpenID` Connect alias) says.
 #[derive(Serialize)]
 pub(crate) struct Metadata<'a> {
     issuer: &'a str,

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::{ParseError, base};
 
-/// A client id: `gpc_` + 26 lowercase Crockford base32 characters of a UUIDv7.
+/// A client id: `gpc_` + 26 lowercase Crockford base32 characters of a `UUIDv7`.
 ///
 /// Sortable by creation time and safe in URLs and form bodies without escaping.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -16,7 +16,7 @@ impl ClientId {
     /// The fixed prefix of every client id.
     pub const PREFIX: &'static str = "gpc_";
 
-    /// A new id from a fresh UUIDv7.
+    /// A new id from a fresh `UUIDv7`.
     pub fn generate() -> Self {
         Self::from_uuid(Uuid::now_v7())
     }
@@ -63,7 +63,7 @@ impl<'de> Deserialize<'de> for ClientId {
     }
 }
 
-/// A signing key id (`kid`): `gpk_` + 26 Crockford base32 characters of a UUIDv7.
+/// A signing key id (`kid`): `gpk_` + 26 Crockford base32 characters of a `UUIDv7`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct Kid(String);

@@ -43,7 +43,13 @@ impl MasterKey {
     /// A short public id of this master key, stored beside everything it encrypted, so
     /// the master key can be rotated later.
     pub fn id(&self) -> String {
-        self.derive(ID_INFO)[..8].iter().map(|b| format!("{b:02x}")).collect()
+        use std::fmt::Write;
+        self.derive(ID_INFO)[..8]
+            .iter()
+            .fold(String::with_capacity(16), |mut out, b| {
+                let _ = write!(out, "{b:02x}");
+                out
+            })
     }
 
     fn derive(&self, info: &[u8]) -> Zeroizing<[u8; 32]> {

@@ -1,4 +1,5 @@
 //! The command line (clap).
+#![allow(clippy::doc_markdown)] // these doc comments are the --help text, shown as written
 
 use std::path::PathBuf;
 

@@ -120,7 +120,7 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.bind_addr()?;
-        if !self.issuer.is_empty() && !(self.issuer.starts_with("https://") || self.issuer.starts_with("http://")) {
+        if !self.issuer.is_empty() && !self.issuer.starts_with("https://") && !self.issuer.starts_with("http://") {
             return Err(invalid("issuer", "must be an http:// or https:// URL"));
         }
         if self.issuer.chars().any(char::is_whitespace) {
@@ -169,7 +169,7 @@ impl Settings {
             .map_err(|_| invalid("server.bind", "must be HOST:PORT, e.g. 127.0.0.1:8080"))
     }
 
-    /// Database settings; the URL defaults to SQLite in the data directory.
+    /// Database settings; the URL defaults to `SQLite` in the data directory.
     pub fn database(&self) -> DatabaseSettings {
         let url = if self.database.url.is_empty() {
             format!("sqlite://{}", self.data_dir.join("gatepass.db").display())
@@ -183,7 +183,7 @@ impl Settings {
         }
     }
 
-    /// The issuer: configured, or `http://<listening address>`.
+    /// The issuer: configured, or `http://` followed by the listening address.
     pub fn issuer(&self, listening: SocketAddr) -> String {
         if self.issuer.is_empty() {
             format!("http://{listening}")

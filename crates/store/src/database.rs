@@ -17,7 +17,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 /// How to reach the database and how much of it to use.
 #[derive(Clone, Debug)]
 pub struct DatabaseSettings {
-    /// `sqlite://PATH` (PostgreSQL arrives in its own release).
+    /// `sqlite://PATH` (`PostgreSQL` arrives in its own release).
     pub url: String,
     /// Most connections held open.
     pub pool_size: u32,
@@ -59,7 +59,7 @@ impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqlitePragmas {
 
 impl Database {
     /// Opens a pool. An unknown URL scheme is refused rather than silently creating an
-    /// empty SQLite file somewhere.
+    /// empty `SQLite` file somewhere.
     pub fn open(settings: &DatabaseSettings) -> Result<Self, StoreError> {
         let path = settings
             .url

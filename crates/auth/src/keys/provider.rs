@@ -93,6 +93,7 @@ impl JwtSigner for RingSigner {
     }
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // the signature jsonwebtoken's factory type fixes
 fn new_signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>, Error> {
     Ok(Box::new(RingSigner {
         algorithm: *algorithm,
@@ -123,6 +124,7 @@ impl JwtVerifier for RingVerifier {
     }
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // the signature jsonwebtoken's factory type fixes
 fn new_verifier(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>, Error> {
     // The algorithm must match the key's family: never HMAC with a public key.
     let family_ok = match algorithm {
@@ -163,6 +165,7 @@ fn ed_components_from_private_key(pkcs8: &[u8], curve: &EllipticCurve) -> Result
     Ok(pair.public_key().as_ref().to_vec())
 }
 
+#[allow(clippy::needless_pass_by_value)] // the signature jsonwebtoken's KeyUtils fixes
 fn compute_digest(data: &[u8], hash: ThumbprintHash) -> Result<Vec<u8>, Error> {
     let algorithm = match hash {
         ThumbprintHash::SHA256 => &ring::digest::SHA256,

@@ -94,7 +94,7 @@ pub enum Plan {
     Create {
         /// When the new key starts signing.
         activates_at: i64,
-        /// Keys to retire: (kid, retires_at, expires_at).
+        /// Keys to retire: (`kid`, `retires_at`, `expires_at`).
         retire: Vec<(String, i64, i64)>,
     },
 }

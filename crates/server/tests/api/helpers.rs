@@ -262,7 +262,7 @@ pub struct Jwt {
     pub claims: Value,
 }
 
-/// Verifies an ES256 or EdDSA JWT against a JWKS with ring directly — independent of
+/// Verifies an `ES256` or `EdDSA` JWT against a JWKS with ring directly — independent of
 /// the jsonwebtoken code path the server signs with.
 pub fn verify_with_jwks(token: &str, jwks: &Value) -> Result<Jwt, String> {
     let parts: Vec<&str> = token.split('.').collect();

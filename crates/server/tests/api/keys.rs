@@ -54,7 +54,7 @@ async fn rotation_prepublishes_the_new_key_and_old_tokens_keep_verifying() {
     );
 
     // After the pre-publication window the new key signs; the old token still verifies.
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let after_jwks = app.jwks().await;
     assert_eq!(kids(&after_jwks).len(), 2, "the retired key stays published");
     verify_with_jwks(&before, &after_jwks).expect("a token signed before rotation verifies after it");

@@ -46,6 +46,7 @@ fn raw(app: &TestApp) -> reqwest::RequestBuilder {
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines)] // one table of cases reads best in one place
 async fn every_error_of_the_token_endpoint() {
     let app = spawn_app().await;
     let good = app.seed_client(&ClientSpec::default());
