@@ -42,7 +42,8 @@ const port = Number(process.env.PORT);
 const resource = 'https://api.example.com';
 const provider = new Provider(`http://127.0.0.1:${port}`, {
   clients: [{ client_id: 'bench', client_secret: 'bench-secret-0123456789abcdef0123456789', grant_types: ['client_credentials'],
-              redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic', scope: 'api:read' }],
+              redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic', scope: 'api:read',
+              id_token_signed_response_alg: 'ES256' }],
   scopes: ['api:read'],
   jwks: { keys: [jwk] },
   features: {
@@ -78,13 +79,13 @@ LUA
 lua "$gp_id:$gp_secret" "grant_type=client_credentials" >"$work/gatepass.lua"
 lua "bench:bench-secret-0123456789abcdef0123456789" "grant_type=client_credentials&scope=api:read" >"$work/peer.lua"
 
-# Sanity: each server answers 200 with a JWT and keeps the connection open.
-for target in "gatepass $gp_url" "peer $peer_url"; do
+# Sanity: each server answers 200 with a token for the exact request wrk sends.
+header() { sed -n 's/.*"Authorization"\] = "\(.*\)"/\1/p' "$work/$1.lua"; }
+body() { sed -n 's/^wrk.body = "\(.*\)"/\1/p' "$work/$1.lua"; }
+for target in "gatepass $gp_url/oauth2/token" "peer $peer_url/token"; do
     set -- $target
-    status=$(curl -s -o "$work/$1.sample" -w '%{http_code}' -X POST -H "Authorization: $(sed -n 's/.*"Authorization"\] = "\(.*\)"/\1/p' "$work/$1.lua")" \
-        -H 'Content-Type: application/x-www-form-urlencoded' --data "$(sed -n 's/^wrk.body = "\(.*\)"/\1/p' "$work/$1.lua")" "$2/oauth2/token" || true)
-    [ "$1" = peer ] && status=$(curl -s -o "$work/$1.sample" -w '%{http_code}' -X POST -H "Authorization: $(sed -n 's/.*"Authorization"\] = "\(.*\)"/\1/p' "$work/$1.lua")" \
-        -H 'Content-Type: application/x-www-form-urlencoded' --data "$(sed -n 's/^wrk.body = "\(.*\)"/\1/p' "$work/$1.lua")" "$2/token")
+    status=$(curl -s -o "$work/$1.sample" -w '%{http_code}' -H "Authorization: $(header "$1")" \
+        -H 'Content-Type: application/x-www-form-urlencoded' --data "$(body "$1")" "$2")
     echo "$1 sample status $status: $(head -c 120 "$work/$1.sample")"
     [ "$status" = 200 ] || { echo "$1 did not issue a token" >&2; exit 1; }
 done

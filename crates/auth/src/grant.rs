@@ -104,7 +104,8 @@ pub(crate) fn run(service: &TokenService, request: &TokenRequest, lookup: &Looku
     let basic = request
         .authorization
         .as_deref()
-        .is_some_and(|h| h.len() >= 6 && h[..6].eq_ignore_ascii_case("basic "));
+        .and_then(|h| h.get(..6))
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("basic "));
     let mut exchange = Exchange {
         service,
         lookup,

@@ -174,13 +174,12 @@ fn is_form(req: &HttpRequest) -> bool {
 
 /// Parses the form body; a repeated parameter (RFC 6749 §3.2) gives `None`.
 fn parse_form(body: &[u8]) -> Option<NormalizedParameter> {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut form = NormalizedParameter::new();
     for (key, value) in form_urlencoded::parse(body) {
-        if seen.iter().any(|k| *k == key) {
+        if !seen.insert(key.clone()) {
             return None;
         }
-        seen.push(key.clone().into_owned());
         form.insert_or_poison(key.into_owned().into(), value.into_owned().into());
     }
     Some(form)
