@@ -231,15 +231,19 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn jwks(&self) -> Value {
+    pub async fn get_json(&self, path: &str) -> Value {
         self.http
-            .get(self.url("/.well-known/jwks.json"))
+            .get(self.url(path))
             .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap()
+    }
+
+    pub async fn jwks(&self) -> Value {
+        self.get_json("/.well-known/jwks.json").await
     }
 
     /// Polls the audit log until an event with `reason` shows up.

@@ -89,24 +89,8 @@ async fn eddsa_is_selectable() {
 #[tokio::test]
 async fn discovery_documents_agree_and_point_at_the_endpoints() {
     let app = spawn_app().await;
-    let oauth: Value = app
-        .http
-        .get(app.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let oidc: Value = app
-        .http
-        .get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let oauth = app.get_json("/.well-known/oauth-authorization-server").await;
+    let oidc = app.get_json("/.well-known/openid-configuration").await;
     assert_eq!(oauth, oidc);
     assert_eq!(oauth["issuer"], app.address.as_str());
     assert_eq!(oauth["token_endpoint"], app.url("/oauth2/token"));
