@@ -149,7 +149,7 @@ impl Credential {
     }
 }
 
-/// Recently read credentials by secret hash. Entries live `ttl` (default 1 s), which
+/// Recently read credentials by secret hash. Entries live `ttl` (default 500 ms), which
 /// bounds how long a revocation made elsewhere (another node, the CLI) takes to bite.
 /// Failed lookups are not cached.
 pub struct CredentialCache(moka::sync::Cache<[u8; 32], Arc<Credential>>);

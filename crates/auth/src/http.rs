@@ -100,6 +100,7 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
     let id = request_id.as_ref().map_or("-", RequestId::as_str);
     match outcome {
         Outcome::Issued(issued) => {
+            service.usage.record(&issued.client_id, &issued.secret_id, now);
             log::debug!(
                 "token issued client_id={} secret_id={} request_id={id}",
                 issued.client_id,

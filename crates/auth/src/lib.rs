@@ -22,6 +22,7 @@ pub mod http;
 pub mod keys;
 pub mod master_key;
 mod metadata;
+pub mod usage;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +34,7 @@ use oxide_auth::primitives::registrar::RegisteredUrl;
 use crate::audit::AuditLog;
 use crate::credentials::CredentialCache;
 use crate::keys::KeyManager;
+use crate::usage::UsageRecorder;
 
 /// Settings of the token endpoint.
 #[derive(Clone, Debug)]
@@ -54,6 +56,7 @@ pub struct TokenService {
     pepper: SecretPepper,
     credentials: CredentialCache,
     audit: AuditLog,
+    usage: Arc<UsageRecorder>,
     settings: TokenSettings,
     issuer_audience: Audience,
     clock: Arc<dyn Clock>,
@@ -75,6 +78,7 @@ impl TokenService {
         keys: Arc<KeyManager>,
         master_key: &MasterKey,
         audit: AuditLog,
+        usage: Arc<UsageRecorder>,
         settings: TokenSettings,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, SetupError> {
@@ -90,6 +94,7 @@ impl TokenService {
             pepper: master_key.secret_pepper(),
             credentials: CredentialCache::new(settings.credential_cache_ttl),
             audit,
+            usage,
             settings,
             issuer_audience,
             clock,

@@ -81,6 +81,7 @@ pub struct TokensSection {
     pub default_ttl_seconds: i64,
     pub body_limit_bytes: usize,
     pub credential_cache_ttl_ms: u64,
+    pub usage_flush_interval_ms: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,6 +133,12 @@ impl Settings {
         }
         if self.tokens.body_limit_bytes < 1024 {
             return Err(invalid("tokens.body_limit_bytes", "must be at least 1024"));
+        }
+        if !(100..=60_000).contains(&self.tokens.usage_flush_interval_ms) {
+            return Err(invalid(
+                "tokens.usage_flush_interval_ms",
+                "must be between 100 and 60000",
+            ));
         }
         if self.database.pool_size == 0 {
             return Err(invalid("database.pool_size", "must be at least 1"));

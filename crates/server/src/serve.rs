@@ -5,11 +5,14 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::dev::Service;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, Error, HttpMessage, HttpResponse, HttpServer, web};
 use gatepass_auth::audit::AuditLog;
 use gatepass_auth::keys::KeyManager;
+use gatepass_auth::usage::UsageRecorder;
 use gatepass_auth::{TokenService, TokenSettings};
 use gatepass_core::RequestId;
 
@@ -47,11 +50,16 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
             credential_cache_ttl: std::time::Duration::from_millis(settings.tokens.credential_cache_ttl_ms),
             body_limit: settings.tokens.body_limit_bytes,
         };
+        let usage = Arc::new(UsageRecorder::new(context.db.clone()));
+        let usage_flusher = usage.start(std::time::Duration::from_millis(
+            settings.tokens.usage_flush_interval_ms,
+        ));
         let service = web::Data::new(TokenService::new(
             context.db.clone(),
             Arc::clone(&keys),
             &context.master_key,
             audit.clone(),
+            Arc::clone(&usage),
             token_settings,
             context.clock.clone(),
         )?);
@@ -75,30 +83,7 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_service.clone())
-                .wrap_fn(|req, srv| {
-                    let id = req
-                        .headers()
-                        .get(&REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(RequestId::from_header)
-                        .unwrap_or_else(RequestId::generate);
-                    req.extensions_mut().insert(id.clone());
-                    let (method, path, started) = (req.method().clone(), req.path().to_owned(), Instant::now());
-                    let call = srv.call(req);
-                    async move {
-                        let mut res = call.await?;
-                        if let Ok(value) = HeaderValue::from_str(id.as_str()) {
-                            res.headers_mut().insert(REQUEST_ID, value);
-                        }
-                        // The path only: a query string could carry a credential.
-                        log::debug!(
-                            "request method={method} path={path} status={} micros={} request_id={id}",
-                            res.status().as_u16(),
-                            started.elapsed().as_micros()
-                        );
-                        Ok(res)
-                    }
-                })
+                .wrap(from_fn(request_id))
                 .configure(gatepass_auth::http::configure)
                 .route(
                     "/healthz",
@@ -115,10 +100,41 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
         log::info!("listening address={address} issuer={issuer} workers={workers}");
         server.await?;
         maintenance.abort();
+        usage_flusher.abort();
+        if let Err(error) = usage.flush().await {
+            log::error!("usage counts lost at shutdown: {error}");
+        }
         audit.flush().await;
         log::info!("stopped");
         Ok::<(), Box<dyn std::error::Error>>(())
     })
+}
+
+/// Gives every request an id (the caller's `X-Request-Id` if plain, else a new one),
+/// echoes it on the response and logs the request at debug level.
+async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .and_then(RequestId::from_header)
+        .unwrap_or_else(RequestId::generate);
+    req.extensions_mut().insert(id.clone());
+    let (method, path, started) = (req.method().clone(), req.path().to_owned(), Instant::now());
+    let mut res = next.call(req).await?;
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+    // The path only: a query string could carry a credential.
+    log::debug!(
+        "request method={method} path={path} status={} micros={} request_id={id}",
+        res.status().as_u16(),
+        started.elapsed().as_micros()
+    );
+    Ok(res)
 }
 
 async fn readyz(service: web::Data<TokenService>) -> HttpResponse {

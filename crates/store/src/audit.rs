@@ -25,8 +25,9 @@ pub struct AuditEventRow {
 /// Appends events in one transaction.
 pub fn append(conn: &mut Conn, events: &[AuditEventRow]) -> Result<(), StoreError> {
     conn.transaction(|conn| {
-        for chunk in events.chunks(100) {
-            diesel::insert_into(audit_events::table).values(chunk).execute(conn)?;
+        // One statement per row: multi-row inserts are not portable across backends here.
+        for event in events {
+            diesel::insert_into(audit_events::table).values(event).execute(conn)?;
         }
         Ok(())
     })

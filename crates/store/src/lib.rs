@@ -27,6 +27,8 @@ pub mod schema;
 pub mod secrets;
 pub mod service_accounts;
 pub mod signing_keys;
+#[cfg(feature = "testing")]
+pub mod testing;
 
-pub use database::{Conn, Database, DatabaseSettings};
+pub use database::{Backend, Conn, Database, DatabaseSettings};
 pub use error::StoreError;

@@ -95,6 +95,13 @@ diesel::joinable!(clients -> service_accounts (service_account_id));
 diesel::joinable!(service_account_roles -> service_accounts (service_account_id));
 diesel::joinable!(service_account_roles -> roles (role_name));
 
+diesel::table! {
+    locks (name) {
+        name -> Text,
+        touched_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     roles,
     service_accounts,
@@ -103,4 +110,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     client_secrets,
     signing_keys,
     audit_events,
+    locks,
 );

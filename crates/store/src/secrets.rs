@@ -48,3 +48,48 @@ pub fn revoke(conn: &mut Conn, secret_id: &str, now: i64) -> Result<bool, StoreE
     .execute(conn)?;
     Ok(changed == 1)
 }
+
+/// Uses of one secret since the last flush.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageDelta {
+    /// The secret.
+    pub secret_id: String,
+    /// Its client.
+    pub client_id: String,
+    /// How many tokens it got.
+    pub count: i64,
+    /// The latest use (seconds since the epoch).
+    pub last_used_at: i64,
+}
+
+/// Adds usage counted by one node: increments are additive, so several nodes flushing
+/// their own counts add up; `last_used_at` only moves forward.
+pub fn add_usage(conn: &mut Conn, deltas: &[UsageDelta]) -> Result<(), StoreError> {
+    use crate::schema::clients;
+    conn.transaction(|conn| {
+        for d in deltas {
+            diesel::update(client_secrets::table.find(&d.secret_id))
+                .set(client_secrets::use_count.eq(client_secrets::use_count + d.count))
+                .execute(conn)?;
+            diesel::update(
+                client_secrets::table.find(&d.secret_id).filter(
+                    client_secrets::last_used_at
+                        .is_null()
+                        .or(client_secrets::last_used_at.lt(d.last_used_at)),
+                ),
+            )
+            .set(client_secrets::last_used_at.eq(d.last_used_at))
+            .execute(conn)?;
+            diesel::update(
+                clients::table.find(&d.client_id).filter(
+                    clients::last_used_at
+                        .is_null()
+                        .or(clients::last_used_at.lt(d.last_used_at)),
+                ),
+            )
+            .set(clients::last_used_at.eq(d.last_used_at))
+            .execute(conn)?;
+        }
+        Ok(())
+    })
+}

@@ -69,7 +69,8 @@ pub fn rotate_if<T>(
     now: i64,
     decide: impl FnOnce(&[SigningKeyRow]) -> (T, Option<(SigningKeyRow, Vec<Retirement>)>),
 ) -> Result<T, StoreError> {
-    conn.immediate_transaction(|conn| {
+    conn.transaction(|conn| {
+        crate::database::lock(conn, "signing_keys")?;
         let keys = list_unexpired(conn, now)?;
         let (outcome, change) = decide(&keys);
         if let Some((new, retire)) = change {

@@ -1,4 +1,4 @@
--- Gatepass initial schema. Portable types only (TEXT, BIGINT, BOOLEAN, BLOB/BYTEA):
+-- Gatepass initial schema (SQLite). Portable types only (TEXT, BIGINT, BOOLEAN, BLOB):
 -- timestamps are BIGINT seconds since the Unix epoch (UTC) on every backend.
 
 CREATE TABLE roles (
@@ -80,3 +80,12 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_occurred_at ON audit_events(occurred_at);
 CREATE INDEX audit_events_target ON audit_events(target);
+
+-- Named locks: a transaction that updates a row here holds that name until it ends, on
+-- SQLite (the database write lock) and PostgreSQL (a row lock) alike. Used so that two
+-- nodes can not change the signing-key schedule, or one client's secrets, at once.
+CREATE TABLE locks (
+    name       TEXT PRIMARY KEY NOT NULL,
+    touched_at BIGINT NOT NULL DEFAULT 0
+);
+INSERT INTO locks (name) VALUES ('signing_keys');

@@ -12,8 +12,10 @@ use gatepass_store::clients::ClientRow;
 use gatepass_store::roles::RoleRow;
 use gatepass_store::secrets::SecretRow;
 use gatepass_store::service_accounts::ServiceAccountRow;
+use gatepass_store::testing::{TestBackend, TestDatabase};
 use gatepass_store::{Database, DatabaseSettings};
 use serde_json::Value;
+use std::sync::Arc;
 
 pub const MASTER_KEY: [u8; 32] = [42; 32];
 
@@ -21,6 +23,7 @@ pub struct TestApp {
     pub address: String,
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
+    pub database: Arc<TestDatabase>,
     child: Child,
     env: Vec<(String, String)>,
 }
@@ -70,15 +73,22 @@ pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(&[]).await
+pub async fn spawn_app(backend: TestBackend) -> TestApp {
+    spawn_app_with(backend, &[]).await
 }
 
-pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, &str)]) -> TestApp {
+    let database = Arc::new(TestDatabase::create(backend).expect("test database"));
+    spawn_node(&database, extra)
+}
+
+/// Starts a `gatepass serve` process on `database`; several nodes may share one.
+pub fn spawn_node(database: &Arc<TestDatabase>, extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut env: Vec<(String, String)> = vec![
         ("GATEPASS__SERVER__BIND".into(), "127.0.0.1:0".into()),
         ("GATEPASS__DATA_DIR".into(), dir.path().display().to_string()),
+        ("GATEPASS__DATABASE__URL".into(), database.url.clone()),
         ("GATEPASS_MASTER_KEY".into(), STANDARD.encode(MASTER_KEY)),
         ("GATEPASS__SERVER__WORKERS".into(), "2".into()),
         ("RUST_LOG".into(), "debug".into()),
@@ -111,6 +121,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         address,
         dir,
         http: reqwest::Client::new(),
+        database: Arc::clone(database),
         child,
         env,
     }
@@ -138,8 +149,16 @@ impl TestApp {
     }
 
     pub fn db(&self) -> Database {
-        let url = format!("sqlite://{}", self.dir.path().join("gatepass.db").display());
-        Database::open(&DatabaseSettings::new(url)).unwrap()
+        Database::open(&DatabaseSettings::new(&self.database.url)).unwrap()
+    }
+
+    /// Stops the server with SIGTERM and waits for it to exit.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().unwrap()
     }
 
     /// Inserts a client and a secret straight into the database.

@@ -15,112 +15,109 @@ fn kids(jwks: &Value) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn rotation_prepublishes_the_new_key_and_old_tokens_keep_verifying() {
-    // A short schedule: published 3 s ahead, JWKS cached 1 s, nodes refresh every second.
-    let app = spawn_app_with(&[
-        ("GATEPASS__KEYS__PUBLISH_AHEAD_SECONDS", "3"),
-        ("GATEPASS__KEYS__JWKS_MAX_AGE_SECONDS", "1"),
-        ("GATEPASS__KEYS__REFRESH_INTERVAL_SECONDS", "1"),
-    ])
-    .await;
-    let creds = app.seed_client(&ClientSpec::default());
-    let grant = [("grant_type", "client_credentials")];
-    let before: Value = app.token_basic(&creds, &grant).await.json().await.unwrap();
-    let before = before["access_token"].as_str().unwrap().to_owned();
-    let first = kids(&app.jwks().await);
-    assert_eq!(first.len(), 1);
+gatepass_store::both_backends! {
+    async fn rotation_prepublishes_the_new_key_and_old_tokens_keep_verifying(backend) {
+        // A short schedule: published 3 s ahead, JWKS cached 1 s, nodes refresh every second.
+        let app = spawn_app_with(backend, &[
+            ("GATEPASS__KEYS__PUBLISH_AHEAD_SECONDS", "3"),
+            ("GATEPASS__KEYS__JWKS_MAX_AGE_SECONDS", "1"),
+            ("GATEPASS__KEYS__REFRESH_INTERVAL_SECONDS", "1"),
+        ])
+        .await;
+        let creds = app.seed_client(&ClientSpec::default());
+        let grant = [("grant_type", "client_credentials")];
+        let before: Value = app.token_basic(&creds, &grant).await.json().await.unwrap();
+        let before = before["access_token"].as_str().unwrap().to_owned();
+        let first = kids(&app.jwks().await);
+        assert_eq!(first.len(), 1);
 
-    let jwks_response = app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap();
-    assert_eq!(jwks_response.headers()["cache-control"], "public, max-age=1");
+        let jwks_response = app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap();
+        assert_eq!(jwks_response.headers()["cache-control"], "public, max-age=1");
 
-    let output = app.cli(&["keys", "rotate", "--json"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let rotated: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(rotated["status"], "scheduled");
-    let again: Value = serde_json::from_slice(&app.cli(&["keys", "rotate", "--json"]).stdout).unwrap();
-    assert_eq!(again["status"], "already_pending");
+        let output = app.cli(&["keys", "rotate", "--json"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let rotated: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(rotated["status"], "scheduled");
+        let again: Value = serde_json::from_slice(&app.cli(&["keys", "rotate", "--json"]).stdout).unwrap();
+        assert_eq!(again["status"], "already_pending");
 
-    // Within a refresh interval both keys are published, and the old one still signs.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let both = app.jwks().await;
-    assert_eq!(kids(&both).len(), 2);
-    let during: Value = app.token_basic(&creds, &grant).await.json().await.unwrap();
-    let during = verify_with_jwks(during["access_token"].as_str().unwrap(), &both).unwrap();
-    assert_eq!(
-        during.header["kid"],
-        first[0].as_str(),
-        "the new key must not sign before its time"
-    );
+        // Within a refresh interval both keys are published, and the old one still signs.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let both = app.jwks().await;
+        assert_eq!(kids(&both).len(), 2);
+        let during: Value = app.token_basic(&creds, &grant).await.json().await.unwrap();
+        let during = verify_with_jwks(during["access_token"].as_str().unwrap(), &both).unwrap();
+        assert_eq!(
+            during.header["kid"],
+            first[0].as_str(),
+            "the new key must not sign before its time"
+        );
 
-    // After the pre-publication window the new key signs; the old token still verifies.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let after_jwks = app.jwks().await;
-    assert_eq!(kids(&after_jwks).len(), 2, "the retired key stays published");
-    verify_with_jwks(&before, &after_jwks).expect("a token signed before rotation verifies after it");
-    let after: Value = app.token_basic(&creds, &grant).await.json().await.unwrap();
-    let after = verify_with_jwks(after["access_token"].as_str().unwrap(), &after_jwks).unwrap();
-    assert_ne!(after.header["kid"], first[0].as_str());
+        // After the pre-publication window the new key signs; the old token still verifies.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let after_jwks = app.jwks().await;
+        assert_eq!(kids(&after_jwks).len(), 2, "the retired key stays published");
+        verify_with_jwks(&before, &after_jwks).expect("a token signed before rotation verifies after it");
+        let after: Value = app.token_basic(&creds, &grant).await.json().await.unwrap();
+        let after = verify_with_jwks(after["access_token"].as_str().unwrap(), &after_jwks).unwrap();
+        assert_ne!(after.header["kid"], first[0].as_str());
 
-    let listed: Value = serde_json::from_slice(&app.cli(&["keys", "list", "--json"]).stdout).unwrap();
-    let states: Vec<&str> = listed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["state"].as_str().unwrap())
-        .collect();
-    assert_eq!(states, ["retired", "active"]);
-}
+        let listed: Value = serde_json::from_slice(&app.cli(&["keys", "list", "--json"]).stdout).unwrap();
+        let states: Vec<&str> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["state"].as_str().unwrap())
+            .collect();
+        assert_eq!(states, ["retired", "active"]);
+    }
 
-#[tokio::test]
-async fn eddsa_is_selectable() {
-    let app = spawn_app_with(&[("GATEPASS__KEYS__ALGORITHM", "EdDSA")]).await;
-    let creds = app.seed_client(&ClientSpec::default());
-    let body: Value = app
-        .token_basic(&creds, &[("grant_type", "client_credentials")])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let jwt = verify_with_jwks(body["access_token"].as_str().unwrap(), &app.jwks().await).unwrap();
-    assert_eq!(jwt.header["alg"], "EdDSA");
-}
+    async fn eddsa_is_selectable(backend) {
+        let app = spawn_app_with(backend, &[("GATEPASS__KEYS__ALGORITHM", "EdDSA")]).await;
+        let creds = app.seed_client(&ClientSpec::default());
+        let body: Value = app
+            .token_basic(&creds, &[("grant_type", "client_credentials")])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let jwt = verify_with_jwks(body["access_token"].as_str().unwrap(), &app.jwks().await).unwrap();
+        assert_eq!(jwt.header["alg"], "EdDSA");
+    }
 
-#[tokio::test]
-async fn discovery_documents_agree_and_point_at_the_endpoints() {
-    let app = spawn_app().await;
-    let oauth = app.get_json("/.well-known/oauth-authorization-server").await;
-    let oidc = app.get_json("/.well-known/openid-configuration").await;
-    assert_eq!(oauth, oidc);
-    assert_eq!(oauth["issuer"], app.address.as_str());
-    assert_eq!(oauth["token_endpoint"], app.url("/oauth2/token"));
-    assert_eq!(oauth["jwks_uri"], app.url("/.well-known/jwks.json"));
-    assert_eq!(
-        oauth["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
-    );
-    assert_eq!(
-        oauth["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post"])
-    );
-}
+    async fn discovery_documents_agree_and_point_at_the_endpoints(backend) {
+        let app = spawn_app(backend).await;
+        let oauth = app.get_json("/.well-known/oauth-authorization-server").await;
+        let oidc = app.get_json("/.well-known/openid-configuration").await;
+        assert_eq!(oauth, oidc);
+        assert_eq!(oauth["issuer"], app.address.as_str());
+        assert_eq!(oauth["token_endpoint"], app.url("/oauth2/token"));
+        assert_eq!(oauth["jwks_uri"], app.url("/.well-known/jwks.json"));
+        assert_eq!(
+            oauth["grant_types_supported"],
+            serde_json::json!(["client_credentials"])
+        );
+        assert_eq!(
+            oauth["token_endpoint_auth_methods_supported"],
+            serde_json::json!(["client_secret_basic", "client_secret_post"])
+        );
+    }
 
-#[tokio::test]
-async fn health_and_readiness() {
-    let app = spawn_app().await;
-    assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
-    assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 200);
-}
+    async fn health_and_readiness(backend) {
+        let app = spawn_app(backend).await;
+        assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+        assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+    }
 
-#[tokio::test]
-async fn signing_keys_are_stored_encrypted() {
-    let app = spawn_app().await;
-    let rows = gatepass_store::signing_keys::list(&mut app.db().conn().unwrap()).unwrap();
-    assert_eq!(rows.len(), 1);
-    // An unencrypted PKCS#8 P-256 document starts with this DER prefix.
-    assert!(!rows[0].private_key.windows(4).any(|w| w == [0x30, 0x81, 0x87, 0x02]));
-    assert_eq!(
-        rows[0].master_key_id,
-        gatepass_core::MasterKey::from_bytes(crate::helpers::MASTER_KEY).id()
-    );
+    async fn signing_keys_are_stored_encrypted(backend) {
+        let app = spawn_app(backend).await;
+        let rows = gatepass_store::signing_keys::list(&mut app.db().conn().unwrap()).unwrap();
+        assert_eq!(rows.len(), 1);
+        // An unencrypted PKCS#8 P-256 document starts with this DER prefix.
+        assert!(!rows[0].private_key.windows(4).any(|w| w == [0x30, 0x81, 0x87, 0x02]));
+        assert_eq!(
+            rows[0].master_key_id,
+            gatepass_core::MasterKey::from_bytes(crate::helpers::MASTER_KEY).id()
+        );
+    }
 }

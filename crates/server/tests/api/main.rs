@@ -4,5 +4,6 @@
 mod cli;
 mod helpers;
 mod keys;
+mod multi_node;
 mod token;
 mod token_errors;

@@ -1,0 +1,249 @@
+//! Several `gatepass` processes on one PostgreSQL database behave as one server; a
+//! database outage answers 503 and heals by itself. Usage counts are written behind.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gatepass_store::testing::{TestBackend, TestDatabase};
+use serde_json::Value;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+use crate::helpers::{ClientSpec, Credentials, TestApp, spawn_app_with, spawn_node, verify_with_jwks};
+
+const GRANT: [(&str, &str); 1] = [("grant_type", "client_credentials")];
+
+fn postgres() -> Option<Arc<TestDatabase>> {
+    TestDatabase::create(TestBackend::Postgres).map(Arc::new)
+}
+
+async fn token(app: &TestApp, creds: &Credentials) -> (u16, Value) {
+    let response = app.token_basic(creds, &GRANT).await;
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+fn usage(app: &TestApp, creds: &Credentials) -> (i64, Option<i64>, Option<i64>) {
+    let mut conn = app.db().conn().unwrap();
+    let secret = gatepass_store::secrets::list_for_client(&mut conn, &creds.client_id)
+        .unwrap()
+        .remove(0);
+    let client = gatepass_store::clients::get(&mut conn, &creds.client_id)
+        .unwrap()
+        .unwrap();
+    (secret.use_count, secret.last_used_at, client.last_used_at)
+}
+
+gatepass_store::both_backends! {
+    async fn usage_is_written_behind_and_flushed_on_sigterm(backend) {
+        // A flush interval longer than the test: only the shutdown flush can write.
+        let mut app = spawn_app_with(backend, &[("GATEPASS__TOKENS__USAGE_FLUSH_INTERVAL_MS", "60000")]).await;
+        let creds = app.seed_client(&ClientSpec::default());
+        for _ in 0..5 {
+            assert_eq!(token(&app, &creds).await.0, 200);
+        }
+        assert_eq!(usage(&app, &creds).0, 0, "nothing written yet: the endpoint did not wait on the write");
+        assert!(app.stop().success(), "SIGTERM exits 0");
+        let (count, secret_used, client_used) = usage(&app, &creds);
+        assert_eq!(count, 5);
+        assert!(secret_used.is_some() && client_used == secret_used);
+    }
+}
+
+#[tokio::test]
+async fn two_nodes_share_keys_and_usage_and_see_a_revocation_within_a_second() {
+    let Some(database) = postgres() else { return };
+    let fast_flush = [("GATEPASS__TOKENS__USAGE_FLUSH_INTERVAL_MS", "60000")];
+    let mut a = spawn_node(&database, &fast_flush);
+    let mut b = spawn_node(&database, &fast_flush);
+    let creds = a.seed_client(&ClientSpec::default());
+
+    // One key schedule: either node's token verifies against the other's JWKS.
+    let (jwks_a, jwks_b) = (a.jwks().await, b.jwks().await);
+    assert_eq!(jwks_a, jwks_b);
+    assert_eq!(
+        jwks_a["keys"].as_array().unwrap().len(),
+        1,
+        "two nodes starting together made one key"
+    );
+    for (issuer, other) in [(&a, &jwks_b), (&b, &jwks_a)] {
+        let (status, body) = token(issuer, &creds).await;
+        assert_eq!(status, 200);
+        verify_with_jwks(body["access_token"].as_str().unwrap(), other).unwrap();
+    }
+    let mut issued = 2;
+    for _ in 0..2 {
+        assert_eq!(token(&a, &creds).await.0, 200);
+        assert_eq!(token(&b, &creds).await.0, 200);
+        issued += 2;
+    }
+
+    // Revoke (as an admin on node A would) and time how long each node keeps issuing.
+    let secret_id = gatepass_store::secrets::list_for_client(&mut a.db().conn().unwrap(), &creds.client_id).unwrap()[0]
+        .id
+        .clone();
+    let revoked_at = Instant::now();
+    gatepass_store::secrets::revoke(&mut a.db().conn().unwrap(), &secret_id, crate::helpers::now()).unwrap();
+    let mut stopped = [None, None];
+    while stopped.iter().any(Option::is_none) && revoked_at.elapsed() < Duration::from_secs(5) {
+        for (i, node) in [&a, &b].into_iter().enumerate() {
+            if stopped[i].is_none() {
+                match token(node, &creds).await.0 {
+                    200 => issued += 1,
+                    401 => stopped[i] = Some(revoked_at.elapsed()),
+                    other => panic!("unexpected status {other}"),
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let slowest = stopped
+        .iter()
+        .map(|s| s.expect("a node kept issuing tokens"))
+        .max()
+        .unwrap();
+    eprintln!("revocation seen by both nodes after {} ms", slowest.as_millis());
+    assert!(slowest <= Duration::from_secs(1), "took {slowest:?}");
+
+    // Every token either node issued is counted once.
+    assert!(a.stop().success() && b.stop().success());
+    assert_eq!(usage(&a, &creds).0, issued);
+}
+
+#[tokio::test]
+async fn a_key_rotation_reaches_every_node_and_all_sign_with_the_same_key() {
+    let Some(database) = postgres() else { return };
+    let schedule = [
+        ("GATEPASS__KEYS__PUBLISH_AHEAD_SECONDS", "3"),
+        ("GATEPASS__KEYS__JWKS_MAX_AGE_SECONDS", "1"),
+        ("GATEPASS__KEYS__REFRESH_INTERVAL_SECONDS", "1"),
+    ];
+    let a = spawn_node(&database, &schedule);
+    let b = spawn_node(&database, &schedule);
+    let creds = a.seed_client(&ClientSpec::default());
+    let before = token(&b, &creds).await.1["access_token"].as_str().unwrap().to_owned();
+    let output = a.cli(&["keys", "rotate", "--json"]);
+    assert!(output.status.success());
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        a.jwks().await["keys"].as_array().unwrap().len(),
+        2,
+        "node A publishes the new key"
+    );
+    assert_eq!(
+        b.jwks().await["keys"].as_array().unwrap().len(),
+        2,
+        "node B publishes the new key"
+    );
+
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let jwks = b.jwks().await;
+    verify_with_jwks(&before, &jwks).expect("old token still verifies");
+    let kid = |body: Value| {
+        verify_with_jwks(body["access_token"].as_str().unwrap(), &jwks)
+            .unwrap()
+            .header["kid"]
+            .clone()
+    };
+    let (kid_a, kid_b) = (kid(token(&a, &creds).await.1), kid(token(&b, &creds).await.1));
+    assert_eq!(kid_a, kid_b, "both nodes sign with the same active key");
+    assert_ne!(kid_a, verify_with_jwks(&before, &jwks).unwrap().header["kid"]);
+}
+
+#[tokio::test]
+async fn terminated_database_connections_are_replaced_without_a_restart() {
+    let Some(database) = postgres() else { return };
+    let app = spawn_node(&database, &[("GATEPASS__TOKENS__CREDENTIAL_CACHE_TTL_MS", "100")]);
+    let creds = app.seed_client(&ClientSpec::default());
+    assert_eq!(token(&app, &creds).await.0, 200);
+
+    database.terminate_connections();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        statuses.push(token(&app, &creds).await.0);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 503), "{statuses:?}");
+    assert_eq!(*statuses.last().unwrap(), 200, "{statuses:?}");
+    assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+}
+
+/// A TCP forwarder to PostgreSQL that the test can cut and restore.
+struct Proxy {
+    port: u16,
+    tasks: JoinSet<()>,
+}
+
+impl Proxy {
+    async fn start(port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut tasks = JoinSet::new();
+        tasks.spawn(async move {
+            let mut connections = JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect("127.0.0.1:5432").await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Self { port, tasks }
+    }
+
+    fn cut(mut self) -> u16 {
+        self.tasks.abort_all();
+        self.port
+    }
+}
+
+// Multi-threaded: the proxy's tasks must run while the test waits on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_database_answers_503_and_service_returns_by_itself() {
+    let Some(database) = postgres() else { return };
+    // Only the proxy forwards to the real server; dropping the proxy's tasks drops
+    // every forwarded connection, as a network cut would.
+    let proxy = Proxy::start(0).await;
+    let proxied = database
+        .url
+        .replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port), 1);
+    assert_ne!(proxied, database.url, "the test database URL must name 127.0.0.1:5432");
+    let app = spawn_node(
+        &database,
+        &[
+            ("GATEPASS__DATABASE__URL", proxied.as_str()),
+            ("GATEPASS__TOKENS__CREDENTIAL_CACHE_TTL_MS", "100"),
+            ("GATEPASS__DATABASE__ACQUIRE_TIMEOUT_MS", "500"),
+        ],
+    );
+    let creds = app.seed_client(&ClientSpec::default());
+    assert_eq!(token(&app, &creds).await.0, 200);
+
+    let port = proxy.cut();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let response = app.token_basic(&creds, &GRANT).await;
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 503);
+    assert_eq!(
+        app.http.get(app.url("/healthz")).send().await.unwrap().status(),
+        200,
+        "alive all the same"
+    );
+
+    let _restored = Proxy::start(port).await;
+    let back = Instant::now();
+    loop {
+        if token(&app, &creds).await.0 == 200 {
+            break;
+        }
+        assert!(back.elapsed() < Duration::from_secs(15), "service did not come back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+}
