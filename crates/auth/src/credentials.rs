@@ -1,7 +1,10 @@
 //! Client authentication: what a presented secret proves, and why it may not.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use tokio::sync::OnceCell;
 
 use gatepass_core::policy::{ClientAllowance, allowed_scopes};
 use gatepass_core::{Audience, ScopeSet, SecretHash};
@@ -151,33 +154,62 @@ impl Credential {
 
 /// Recently read credentials by secret hash. Entries live `ttl` (default 500 ms), which
 /// bounds how long a revocation made elsewhere (another node, the CLI) takes to bite.
-/// Failed lookups are not cached.
-pub struct CredentialCache(moka::sync::Cache<[u8; 32], Arc<Credential>>);
+/// Failed lookups are not cached. Concurrent misses for one hash share one database read,
+/// so an entry expiring under load does not send every in-flight request to the database.
+pub struct CredentialCache {
+    entries: moka::sync::Cache<[u8; 32], Arc<Credential>>,
+    loading: Mutex<HashMap<[u8; 32], Arc<OnceCell<Loaded>>>>,
+}
+
+/// What one shared load produced: the credential, none, or the store's error message.
+type Loaded = Result<Option<Arc<Credential>>, String>;
 
 impl CredentialCache {
     /// A cache with this entry lifetime.
     pub fn new(ttl: Duration) -> Self {
-        Self(
-            moka::sync::Cache::builder()
+        Self {
+            entries: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(ttl)
                 .build(),
-        )
+            loading: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The cached credential for `hash`.
     pub fn get(&self, hash: &SecretHash) -> Option<Arc<Credential>> {
-        self.0.get(&hash.0)
+        self.entries.get(&hash.0)
     }
 
-    /// Remembers a credential.
-    pub fn insert(&self, hash: &SecretHash, credential: Arc<Credential>) {
-        self.0.insert(hash.0, credential);
-    }
-
-    /// Forgets everything (after a change made by this process).
-    pub fn clear(&self) {
-        self.0.invalidate_all();
+    /// The credential for `hash`, loading it with `load` on a miss. Callers that miss
+    /// while a load is in flight wait for that load instead of starting their own.
+    pub async fn get_or_load<F, Fut>(&self, hash: &SecretHash, load: F) -> Loaded
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<Credential>, StoreError>>,
+    {
+        if let Some(found) = self.get(hash) {
+            return Ok(Some(found));
+        }
+        let cell = {
+            let mut loading = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(loading.entry(hash.0).or_default())
+        };
+        let loaded = cell
+            .get_or_init(|| async {
+                let loaded = load().await.map(|found| found.map(Arc::new)).map_err(|e| e.to_string());
+                if let Ok(Some(credential)) = &loaded {
+                    self.entries.insert(hash.0, Arc::clone(credential));
+                }
+                loaded
+            })
+            .await
+            .clone();
+        let mut loading = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
+        if loading.get(&hash.0).is_some_and(|current| Arc::ptr_eq(current, &cell)) {
+            loading.remove(&hash.0);
+        }
+        loaded
     }
 }
 
@@ -260,6 +292,43 @@ mod tests {
                 Err(reason)
             );
         }
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_share_one_load_and_failures_are_not_cached() {
+        let cache = Arc::new(CredentialCache::new(Duration::from_secs(60)));
+        let loads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let hash = SecretHash([7; 32]);
+        let mut waiting = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let (cache, loads) = (Arc::clone(&cache), Arc::clone(&loads));
+            waiting.spawn(async move {
+                cache
+                    .get_or_load(&hash, || async move {
+                        loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Credential::from_record(&record()).map(Some)
+                    })
+                    .await
+            });
+        }
+        while let Some(done) = waiting.join_next().await {
+            assert!(done.unwrap().unwrap().is_some());
+        }
+        assert_eq!(loads.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+        let other = SecretHash([9; 32]);
+        let failed = cache.get_or_load(&other, || async { Err(StoreError::Busy) }).await;
+        assert!(failed.is_err());
+        assert!(
+            cache
+                .get_or_load(&other, || async { Ok(None) })
+                .await
+                .unwrap()
+                .is_none(),
+            "the error was not cached"
+        );
+        assert!(cache.get(&other).is_none(), "absence is not cached");
     }
 
     #[test]

@@ -1,7 +1,5 @@
 //! The HTTP endpoints of the token service: thin handlers over [`crate::grant`].
 
-use std::sync::Arc;
-
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use gatepass_core::{ClientId, RequestId};
@@ -81,20 +79,20 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
     let now = service.clock.now().unix_timestamp();
     let mut outcome = grant::run(&service, &request, &Lookup::Cache, now);
     if let Outcome::NeedsLookup(hash) = outcome {
-        let key = hash.0;
-        let found = service
-            .db
-            .run(move |conn| gatepass_store::credentials::find_by_hash(conn, &key))
+        let db = service.db.clone();
+        let loaded = service
+            .credentials
+            .get_or_load(&hash, || async move {
+                let key = hash.0;
+                let record = db
+                    .run(move |conn| gatepass_store::credentials::find_by_hash(conn, &key))
+                    .await?;
+                record.as_ref().map(Credential::from_record).transpose()
+            })
             .await;
-        outcome = match found.and_then(|record| record.as_ref().map(Credential::from_record).transpose()) {
-            Ok(credential) => {
-                let credential = credential.map(Arc::new);
-                if let Some(credential) = &credential {
-                    service.credentials.insert(&hash, Arc::clone(credential));
-                }
-                grant::run(&service, &request, &Lookup::Fetched(credential), now)
-            }
-            Err(error) => Outcome::Fault(error.to_string()),
+        outcome = match loaded {
+            Ok(credential) => grant::run(&service, &request, &Lookup::Fetched(credential), now),
+            Err(cause) => Outcome::Fault(cause),
         };
     }
     let id = request_id.as_ref().map_or("-", RequestId::as_str);

@@ -1,5 +1,6 @@
 //! Gatepass's storage: diesel schema, rows, repositories, the r2d2 pool and the
-//! migrations embedded in the binary.
+//! migrations embedded in the binary, for SQLite (the embedded default) and PostgreSQL
+//! through one `MultiConnection`.
 //!
 //! Every repository function takes a `&mut Conn` and returns `Result<_, StoreError>`;
 //! lookups return `Result<Option<T>, StoreError>` so that a database fault is never
