@@ -20,7 +20,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<()> {
     match command {
         Command::Serve => serve::run(settings),
         Command::Migrate { json } => {
-            let context = Context::open(settings)?;
+            let context = Context::open(settings, true)?;
             drop(context);
             print(json, &json!({"status": "migrated"}), "database is up to date");
             Ok(())
@@ -55,7 +55,7 @@ fn cli_event(now: i64, action: &str, target: &str) -> AuditEventRow {
 }
 
 fn bootstrap(settings: &Settings, name: Option<String>, json: bool) -> Result<()> {
-    let context = Context::open(settings)?;
+    let context = Context::open(settings, true)?;
     let now = context.clock.now();
     let name = name.unwrap_or_else(|| {
         format!(
@@ -117,7 +117,7 @@ fn bootstrap(settings: &Settings, name: Option<String>, json: bool) -> Result<()
 }
 
 fn list_keys(settings: &Settings, json: bool) -> Result<()> {
-    let context = Context::open(settings)?;
+    let context = Context::open(settings, true)?;
     let mut conn = context.db.conn()?;
     let rows = signing_keys::list(&mut conn)?;
     let summaries = keys::summarize(&rows, context.clock.now().unix_timestamp());
@@ -150,7 +150,7 @@ fn list_keys(settings: &Settings, json: bool) -> Result<()> {
 
 fn rotate_keys(settings: &Settings, json: bool) -> Result<()> {
     gatepass_auth::keys::provider::install();
-    let context = Context::open(settings)?;
+    let context = Context::open(settings, true)?;
     let now = context.clock.now().unix_timestamp();
     let kek = context.master_key.key_encryption_key();
     let mut conn = context.db.conn()?;

@@ -17,7 +17,10 @@ pub struct Context {
 
 impl Context {
     /// Creates the data directory, finds the master key, opens and migrates the database.
-    pub fn open(settings: &Settings) -> Result<Self, Box<dyn std::error::Error>> {
+    /// `patient` (one-shot commands) waits up to 10 s for a connection instead of the
+    /// request-path `database.acquire_timeout_ms`: a busy database is no reason to fail a
+    /// migration or a rotation an operator asked for.
+    pub fn open(settings: &Settings, patient: bool) -> Result<Self, Box<dyn std::error::Error>> {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| format!("data_dir {}: {e}", settings.data_dir.display()))?;
         let environment = std::env::var("GATEPASS_MASTER_KEY").ok().filter(|v| !v.is_empty());
@@ -33,7 +36,11 @@ impl Context {
                 path.display()
             );
         }
-        let db = Database::open(&settings.database())?;
+        let mut database = settings.database();
+        if patient {
+            database.acquire_timeout = database.acquire_timeout.max(std::time::Duration::from_secs(10));
+        }
+        let db = Database::open(&database)?;
         let applied = db.migrate()?;
         if !applied.is_empty() {
             log::info!("applied migrations {applied:?}");

@@ -23,7 +23,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Runs the server until SIGINT/SIGTERM.
 pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
-    let context = Context::open(settings)?;
+    let context = Context::open(settings, false)?;
     let listener =
         TcpListener::bind(settings.bind_addr()?).map_err(|e| format!("server.bind {}: {e}", settings.server.bind))?;
     let address = listener.local_addr()?;

@@ -61,6 +61,25 @@ pub fn gatepass() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gatepass"))
 }
 
+/// Polls `check` every 100 ms until it gives `Some` or `within` has passed, so tests
+/// wait for background work (key refresh, cache expiry) without fixed sleeps.
+pub async fn eventually<T, F, Fut>(within: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(found) = check().await {
+            return Some(found);
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A well-formed secret that is stored nowhere.
 pub fn fresh_secret() -> String {
     ClientSecret::generate(&SecretPrefix::parse("gps_").unwrap())

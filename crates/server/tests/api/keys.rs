@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{ClientSpec, spawn_app, spawn_app_with, verify_with_jwks};
+use crate::helpers::{ClientSpec, eventually, spawn_app, spawn_app_with, verify_with_jwks};
 
 fn kids(jwks: &Value) -> Vec<String> {
     jwks["keys"]
@@ -17,9 +17,9 @@ fn kids(jwks: &Value) -> Vec<String> {
 
 gatepass_store::both_backends! {
     async fn rotation_prepublishes_the_new_key_and_old_tokens_keep_verifying(backend) {
-        // A short schedule: published 3 s ahead, JWKS cached 1 s, nodes refresh every second.
+        // A short schedule: published 5 s ahead, JWKS cached 1 s, nodes refresh every second.
         let app = spawn_app_with(backend, &[
-            ("GATEPASS__KEYS__PUBLISH_AHEAD_SECONDS", "3"),
+            ("GATEPASS__KEYS__PUBLISH_AHEAD_SECONDS", "5"),
             ("GATEPASS__KEYS__JWKS_MAX_AGE_SECONDS", "1"),
             ("GATEPASS__KEYS__REFRESH_INTERVAL_SECONDS", "1"),
         ])
@@ -34,6 +34,8 @@ gatepass_store::both_backends! {
         let jwks_response = app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap();
         assert_eq!(jwks_response.headers()["cache-control"], "public, max-age=1");
 
+        // Times are whole seconds, so the new key may sign up to 1 s before 5 s have passed.
+        let rotated_at = std::time::Instant::now();
         let output = app.cli(&["keys", "rotate", "--json"]);
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         let rotated: Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -42,25 +44,30 @@ gatepass_store::both_backends! {
         assert_eq!(again["status"], "already_pending");
 
         // Within a refresh interval both keys are published, and the old one still signs.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let both = app.jwks().await;
-        assert_eq!(kids(&both).len(), 2);
+        let both = eventually(Duration::from_secs(4), || async {
+            let jwks = app.jwks().await;
+            (kids(&jwks).len() == 2).then_some(jwks)
+        })
+        .await
+        .expect("the new key is published within the refresh interval");
         let during: Value = app.token_basic(&creds, &grant).await.json().await.unwrap();
         let during = verify_with_jwks(during["access_token"].as_str().unwrap(), &both).unwrap();
-        assert_eq!(
-            during.header["kid"],
-            first[0].as_str(),
-            "the new key must not sign before its time"
-        );
+        if rotated_at.elapsed() < Duration::from_millis(3500) {
+            assert_eq!(during.header["kid"], first[0].as_str(), "the new key must not sign before its time");
+        }
 
         // After the pre-publication window the new key signs; the old token still verifies.
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        let after_jwks = app.jwks().await;
-        assert_eq!(kids(&after_jwks).len(), 2, "the retired key stays published");
-        verify_with_jwks(&before, &after_jwks).expect("a token signed before rotation verifies after it");
-        let after: Value = app.token_basic(&creds, &grant).await.json().await.unwrap();
-        let after = verify_with_jwks(after["access_token"].as_str().unwrap(), &after_jwks).unwrap();
-        assert_ne!(after.header["kid"], first[0].as_str());
+        let after = eventually(Duration::from_secs(12), || async {
+            let body: Value = app.token_basic(&creds, &grant).await.json().await.unwrap();
+            let jwks = app.jwks().await;
+            let jwt = verify_with_jwks(body["access_token"].as_str().unwrap(), &jwks).unwrap();
+            (jwt.header["kid"] != first[0].as_str()).then_some(jwks)
+        })
+        .await
+        .expect("the new key signs after the pre-publication window");
+        assert!(rotated_at.elapsed() >= Duration::from_secs(4), "the new key signed early");
+        assert_eq!(kids(&after).len(), 2, "the retired key stays published");
+        verify_with_jwks(&before, &after).expect("a token signed before rotation verifies after it");
 
         let listed: Value = serde_json::from_slice(&app.cli(&["keys", "list", "--json"]).stdout).unwrap();
         let states: Vec<&str> = listed["items"]

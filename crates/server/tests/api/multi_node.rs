@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::helpers::{ClientSpec, Credentials, TestApp, spawn_app_with, spawn_node, verify_with_jwks};
+use crate::helpers::{ClientSpec, Credentials, TestApp, eventually, spawn_app_with, spawn_node, verify_with_jwks};
 
 const GRANT: [(&str, &str); 1] = [("grant_type", "client_credentials")];
 
@@ -113,7 +113,7 @@ async fn two_nodes_share_keys_and_usage_and_see_a_revocation_within_a_second() {
 async fn a_key_rotation_reaches_every_node_and_all_sign_with_the_same_key() {
     let Some(database) = postgres() else { return };
     let schedule = [
-        ("GATEPASS__KEYS__PUBLISH_AHEAD_SECONDS", "3"),
+        ("GATEPASS__KEYS__PUBLISH_AHEAD_SECONDS", "5"),
         ("GATEPASS__KEYS__JWKS_MAX_AGE_SECONDS", "1"),
         ("GATEPASS__KEYS__REFRESH_INTERVAL_SECONDS", "1"),
     ];
@@ -124,30 +124,36 @@ async fn a_key_rotation_reaches_every_node_and_all_sign_with_the_same_key() {
     let output = a.cli(&["keys", "rotate", "--json"]);
     assert!(output.status.success());
 
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(
-        a.jwks().await["keys"].as_array().unwrap().len(),
-        2,
-        "node A publishes the new key"
-    );
-    assert_eq!(
-        b.jwks().await["keys"].as_array().unwrap().len(),
-        2,
-        "node B publishes the new key"
-    );
+    for node in [&a, &b] {
+        let published = eventually(Duration::from_secs(4), || async {
+            (node.jwks().await["keys"].as_array().unwrap().len() == 2).then_some(())
+        })
+        .await;
+        assert!(
+            published.is_some(),
+            "every node publishes the new key within its refresh interval"
+        );
+    }
 
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let jwks = b.jwks().await;
-    verify_with_jwks(&before, &jwks).expect("old token still verifies");
-    let kid = |body: Value| {
-        verify_with_jwks(body["access_token"].as_str().unwrap(), &jwks)
-            .unwrap()
+    let old_kid = verify_with_jwks(&before, &a.jwks().await).unwrap().header["kid"].clone();
+    let kid_of = |node: &'static str, body: Value, jwks: &Value| {
+        verify_with_jwks(body["access_token"].as_str().unwrap(), jwks)
+            .unwrap_or_else(|e| panic!("{node}: {e}"))
             .header["kid"]
             .clone()
     };
-    let (kid_a, kid_b) = (kid(token(&a, &creds).await.1), kid(token(&b, &creds).await.1));
+    let switched = eventually(Duration::from_secs(12), || async {
+        let jwks = b.jwks().await;
+        let (kid_a, kid_b) = (
+            kid_of("a", token(&a, &creds).await.1, &jwks),
+            kid_of("b", token(&b, &creds).await.1, &jwks),
+        );
+        (kid_a != old_kid && kid_b != old_kid).then_some((kid_a, kid_b, jwks))
+    })
+    .await;
+    let (kid_a, kid_b, jwks) = switched.expect("both nodes switch to the new key");
+    verify_with_jwks(&before, &jwks).expect("old token still verifies");
     assert_eq!(kid_a, kid_b, "both nodes sign with the same active key");
-    assert_ne!(kid_a, verify_with_jwks(&before, &jwks).unwrap().header["kid"]);
 }
 
 #[tokio::test]
