@@ -138,6 +138,8 @@ two_sum=$(python3 -c "print(f'{$(rps two-a) + $(rps two-b):.2f}')")
 
 ratio=$(python3 -c "print(f'{$(rps sqlite-64)/$(rps peer-64):.1f}')")
 pg_share=$(python3 -c "print(f'{100*$(rps postgres-64)/$(rps sqlite-64):.0f}')")
+# Hand-written notes below the marker survive a re-run.
+notes=$(sed -n '/^<!-- notes -->$/,$p' docs/benchmarks.md 2>/dev/null || true)
 {
     echo "# Benchmarks"
     echo
@@ -165,5 +167,6 @@ pg_share=$(python3 -c "print(f'{100*$(rps postgres-64)/$(rps sqlite-64):.0f}')")
     echo "Targets: ≥ 35,000 tokens/s at 64 connections, p99 ≤ 5 ms, zero non-2xx (token service);"
     echo "PostgreSQL ≥ 50% of SQLite (PostgreSQL issue). The token endpoint reads the database once per"
     echo "secret per 500 ms (credential cache) and writes usage behind, so the backend barely shows."
+    if [ -n "$notes" ]; then echo; echo "$notes"; fi
 } >docs/benchmarks.md
 cat docs/benchmarks.md
