@@ -25,6 +25,7 @@ mod claims;
 mod clock;
 mod error;
 mod ids;
+pub mod jwt_crypto;
 mod master_key;
 pub mod policy;
 mod request_id;

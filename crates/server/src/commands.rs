@@ -149,7 +149,7 @@ fn list_keys(settings: &Settings, json: bool) -> Result<()> {
 }
 
 fn rotate_keys(settings: &Settings, json: bool) -> Result<()> {
-    gatepass_auth::keys::provider::install();
+    gatepass_core::jwt_crypto::install();
     let context = Context::open(settings, true)?;
     let now = context.clock.now().unix_timestamp();
     let kek = context.master_key.key_encryption_key();

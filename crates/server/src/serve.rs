@@ -35,7 +35,7 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
     };
 
     actix_web::rt::System::new().block_on(async move {
-        gatepass_auth::keys::provider::install();
+        gatepass_core::jwt_crypto::install();
         let keys = Arc::new(KeyManager::new(
             context.db.clone(),
             &context.master_key,

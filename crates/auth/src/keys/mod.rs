@@ -1,7 +1,6 @@
 //! Signing keys: generation, encryption at rest, the schedule, the JWKS and signing.
 
 mod material;
-pub mod provider;
 mod schedule;
 
 use std::sync::{Arc, PoisonError, RwLock};

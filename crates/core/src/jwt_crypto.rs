@@ -1,4 +1,5 @@
-//! A ring-backed `CryptoProvider` for jsonwebtoken, so ring does the cryptography.
+//! A ring-backed `CryptoProvider` for jsonwebtoken, so ring does the cryptography, for
+//! the server (signing) and for resource servers (verifying) alike.
 //!
 //! jsonwebtoken asks its provider for a fresh signer on every `encode`. Parsing a
 //! PKCS#8 key pair in ring costs about as much as a signature (it checks the public
