@@ -35,9 +35,34 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// API clients.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
     /// Signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Create a client; prints its id and its first secret, once.
+    Create {
+        /// Client name (default: client-<dd_mm_yyyy>-<hh_mm>).
+        #[arg(long)]
+        name: Option<String>,
+        /// An allowed scope; repeat for several (e.g. --scope sites:read --scope scripts:write).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// An allowed audience; repeat for several. None: tokens carry the issuer as audience.
+        #[arg(long = "audience")]
+        audiences: Vec<String>,
+        /// Token lifetime in seconds (60-86400; default tokens.default_ttl_seconds).
+        #[arg(long)]
+        ttl: Option<i64>,
+        /// Print one JSON document: {"client_id", "client_secret", …}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,15 +1,15 @@
 //! The one-shot commands: migrate, bootstrap, keys.
 
 use gatepass_auth::keys::{self, Plan};
-use gatepass_core::{ClientId, ClientSecret, format_utc};
+use gatepass_core::{Audience, ClientId, ClientSecret, Scope, ScopeSet, format_utc};
 use gatepass_store::audit::AuditEventRow;
 use gatepass_store::clients::ClientRow;
 use gatepass_store::secrets::SecretRow;
 use gatepass_store::{audit, clients, secrets, signing_keys};
 use serde_json::json;
 
-use crate::cli::{Command, KeysCommand};
-use crate::config::Settings;
+use crate::cli::{ClientsCommand, Command, KeysCommand};
+use crate::config::{Settings, TOKEN_TTL_RANGE};
 use crate::context::Context;
 use crate::serve;
 
@@ -25,7 +25,32 @@ pub fn run(command: Command, settings: &Settings) -> Result<()> {
             print(json, &json!({"status": "migrated"}), "database is up to date");
             Ok(())
         }
-        Command::Bootstrap { name, json } => bootstrap(settings, name, json),
+        Command::Bootstrap { name, json } => {
+            let spec = NewClient {
+                name,
+                prefix: "bootstrap",
+                scopes: vec!["gatepass:admin".to_owned()],
+                ..NewClient::default()
+            };
+            create_client(settings, spec, json)
+        }
+        Command::Clients(ClientsCommand::Create {
+            name,
+            scopes,
+            audiences,
+            ttl,
+            json,
+        }) => create_client(
+            settings,
+            NewClient {
+                name,
+                prefix: "client",
+                scopes,
+                audiences,
+                ttl,
+            },
+            json,
+        ),
         Command::Keys(KeysCommand::List { json }) => list_keys(settings, json),
         Command::Keys(KeysCommand::Rotate { json }) => rotate_keys(settings, json),
     }
@@ -54,12 +79,39 @@ fn cli_event(now: i64, action: &str, target: &str) -> AuditEventRow {
     }
 }
 
-fn bootstrap(settings: &Settings, name: Option<String>, json: bool) -> Result<()> {
+/// What `bootstrap` and `clients create` make.
+#[derive(Default)]
+struct NewClient {
+    name: Option<String>,
+    /// The default name's prefix.
+    prefix: &'static str,
+    scopes: Vec<String>,
+    audiences: Vec<String>,
+    ttl: Option<i64>,
+}
+
+fn create_client(settings: &Settings, spec: NewClient, json: bool) -> Result<()> {
+    let scopes = spec
+        .scopes
+        .iter()
+        .map(|s| Scope::parse(s))
+        .collect::<std::result::Result<ScopeSet, _>>()
+        .map_err(|e| format!("--scope: {e}"))?;
+    let audiences = spec
+        .audiences
+        .iter()
+        .map(|a| Audience::parse(a).map(|a| a.to_string()))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| format!("--audience: {e}"))?;
+    if spec.ttl.is_some_and(|ttl| !TOKEN_TTL_RANGE.contains(&ttl)) {
+        return Err("--ttl must be between 60 and 86400".into());
+    }
     let context = Context::open(settings, true)?;
     let now = context.clock.now();
-    let name = name.unwrap_or_else(|| {
+    let name = spec.name.unwrap_or_else(|| {
         format!(
-            "bootstrap-{:02}_{:02}_{}-{:02}_{:02}",
+            "{}-{:02}_{:02}_{}-{:02}_{:02}",
+            spec.prefix,
             now.day(),
             u8::from(now.month()),
             now.year(),
@@ -78,10 +130,10 @@ fn bootstrap(settings: &Settings, name: Option<String>, json: bool) -> Result<()
         client_id: client_id.to_string(),
         name: name.clone(),
         service_account_id: None,
-        scopes: "gatepass:admin".to_owned(),
-        audiences: String::new(),
-        labels: r#"{"created_by":"bootstrap"}"#.to_owned(),
-        token_ttl_seconds: None,
+        scopes: scopes.to_string(),
+        audiences: audiences.join(" "),
+        labels: format!(r#"{{"created_by":"{}"}}"#, spec.prefix),
+        token_ttl_seconds: spec.ttl,
         disabled: false,
         expires_at: None,
         created_at: ts,
@@ -93,7 +145,7 @@ fn bootstrap(settings: &Settings, name: Option<String>, json: bool) -> Result<()
         client_id: client_id.to_string(),
         secret_hash: hash.0.to_vec(),
         key_prefix: secret.key_prefix().to_owned(),
-        label: Some("bootstrap".to_owned()),
+        label: Some(spec.prefix.to_owned()),
         created_at: ts,
         expires_at: None,
         revoked_at: None,
@@ -104,11 +156,12 @@ fn bootstrap(settings: &Settings, name: Option<String>, json: bool) -> Result<()
     clients::insert(&mut conn, &client).map_err(|e| format!("could not create client {name:?}: {e}"))?;
     secrets::insert(&mut conn, &secret_row)?;
     audit::append(&mut conn, &[cli_event(ts, "client.created", client_id.as_str())])?;
+    let scope_list: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
     print(
         json,
-        &json!({"client_id": client_id, "client_secret": secret.expose(), "name": name, "scopes": ["gatepass:admin"]}),
+        &json!({"client_id": client_id, "client_secret": secret.expose(), "name": name, "scopes": scope_list, "audiences": audiences}),
         &format!(
-            "Created admin client {name}\n  client_id:     {client_id}\n  client_secret: {}\n\
+            "Created client {name}\n  client_id:     {client_id}\n  client_secret: {}\n  scopes:        {scopes}\n\
              The secret is shown once: store it now.",
             secret.expose()
         ),

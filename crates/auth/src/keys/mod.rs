@@ -172,6 +172,12 @@ impl KeyManager {
     }
 }
 
+/// Decrypts a stored signing key's PKCS#8 document with the master key: for tooling that
+/// must sign as the server (key export, tests that forge claims with a trusted key).
+pub fn decrypt_private_key(master_key: &MasterKey, row: &SigningKeyRow) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    material::open(&master_key.key_encryption_key(), &row.kid, &row.private_key)
+}
+
 fn times_of(row: &SigningKeyRow) -> KeyTimes {
     KeyTimes {
         kid: row.kid.clone(),

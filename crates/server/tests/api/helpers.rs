@@ -57,6 +57,13 @@ pub struct Credentials {
     pub secret: String,
 }
 
+/// An HTTP client for tests. reqwest is built with rustls but no crypto provider (the
+/// guard and client crates bring ring), so install ring first.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 pub fn gatepass() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gatepass"))
 }
@@ -139,7 +146,7 @@ pub fn spawn_node(database: &Arc<TestDatabase>, extra: &[(&str, &str)]) -> TestA
     TestApp {
         address,
         dir,
-        http: reqwest::Client::new(),
+        http: http_client(),
         database: Arc::clone(database),
         child,
         env,

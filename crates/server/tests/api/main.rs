@@ -2,6 +2,8 @@
 //! directory each, spoken to over HTTP.
 
 mod cli;
+mod client;
+mod guard;
 mod helpers;
 mod keys;
 mod multi_node;

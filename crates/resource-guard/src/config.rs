@@ -1,0 +1,49 @@
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+
+/// How a [`crate::Validator`] checks tokens.
+#[derive(Clone, Debug)]
+pub struct GuardConfig {
+    /// The issuer URL, compared exactly with `iss`; its metadata names the `jwks_uri`.
+    pub issuer: String,
+    /// The audience this service expects in `aud`.
+    pub audience: String,
+    /// Accepted signing algorithms; a key's own algorithm must also match the header.
+    pub algorithms: Vec<Algorithm>,
+    /// Clock-skew allowance for `exp` and `nbf` (default 60 s, at most 300 s).
+    pub leeway: Duration,
+    /// Least time between two JWKS fetches caused by unknown `kid`s (default 10 s), so
+    /// junk tokens cannot make the guard hammer the issuer.
+    pub unknown_kid_refresh_interval: Duration,
+    /// JWKS refresh period when the issuer sends no `Cache-Control: max-age` (default 300 s).
+    pub default_refresh_interval: Duration,
+    /// How many verified tokens are remembered (default 10 000).
+    pub token_cache_capacity: u64,
+    /// Longest token accepted, in bytes (default 8 KiB).
+    pub max_token_length: usize,
+    /// Timeout of each request to the issuer (default 5 s).
+    pub http_timeout: Duration,
+}
+
+impl GuardConfig {
+    /// Defaults for an issuer and an expected audience.
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            algorithms: vec![Algorithm::ES256, Algorithm::EdDSA],
+            leeway: Duration::from_secs(60),
+            unknown_kid_refresh_interval: Duration::from_secs(10),
+            default_refresh_interval: Duration::from_secs(300),
+            token_cache_capacity: 10_000,
+            max_token_length: 8 * 1024,
+            http_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The leeway, capped at 300 s.
+    pub(crate) fn leeway_secs(&self) -> u64 {
+        self.leeway.as_secs().min(300)
+    }
+}
