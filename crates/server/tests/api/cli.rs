@@ -69,7 +69,7 @@ gatepass_store::both_backends! {
             secret: created["client_secret"].as_str().unwrap().into(),
         };
         let body: serde_json::Value =
-            app.token_basic(&creds, &[("grant_type", "client_credentials"), ("scope", "sites:read")]).await.json().await.unwrap();
+            app.token_body(&creds, &[("grant_type", "client_credentials"), ("scope", "sites:read")]).await;
         assert_eq!(body["expires_in"], 120);
         assert_eq!(body["scope"], "sites:read");
         let again = app.cli(&["clients", "create", "--name", "svc"]);

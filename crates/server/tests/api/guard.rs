@@ -20,12 +20,7 @@ use crate::helpers::{ClientSpec, Credentials, MASTER_KEY, TestApp, now, spawn_ap
 const AUDIENCE: &str = "https://api.example.com";
 
 async fn issue(app: &TestApp, creds: &Credentials) -> String {
-    let body: Value = app
-        .token_basic(creds, &[("grant_type", "client_credentials")])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.token_body(creds, &[("grant_type", "client_credentials")]).await;
     body["access_token"].as_str().unwrap().to_owned()
 }
 

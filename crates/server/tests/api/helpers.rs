@@ -262,6 +262,11 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The JSON body of a token request with Basic authentication.
+    pub async fn token_body(&self, creds: &Credentials, form: &[(&str, &str)]) -> Value {
+        self.token_basic(creds, form).await.json().await.unwrap()
+    }
+
     pub async fn token_post(&self, creds: &Credentials, form: &[(&str, &str)]) -> reqwest::Response {
         let mut all = vec![
             ("client_id", creds.client_id.as_str()),

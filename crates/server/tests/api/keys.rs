@@ -26,7 +26,7 @@ gatepass_store::both_backends! {
         .await;
         let creds = app.seed_client(&ClientSpec::default());
         let grant = [("grant_type", "client_credentials")];
-        let before: Value = app.token_basic(&creds, &grant).await.json().await.unwrap();
+        let before: Value = app.token_body(&creds, &grant).await;
         let before = before["access_token"].as_str().unwrap().to_owned();
         let first = kids(&app.jwks().await);
         assert_eq!(first.len(), 1);
@@ -50,7 +50,7 @@ gatepass_store::both_backends! {
         })
         .await
         .expect("the new key is published within the refresh interval");
-        let during: Value = app.token_basic(&creds, &grant).await.json().await.unwrap();
+        let during: Value = app.token_body(&creds, &grant).await;
         let during = verify_with_jwks(during["access_token"].as_str().unwrap(), &both).unwrap();
         if rotated_at.elapsed() < Duration::from_millis(3500) {
             assert_eq!(during.header["kid"], first[0].as_str(), "the new key must not sign before its time");
@@ -58,7 +58,7 @@ gatepass_store::both_backends! {
 
         // After the pre-publication window the new key signs; the old token still verifies.
         let after = eventually(Duration::from_secs(12), || async {
-            let body: Value = app.token_basic(&creds, &grant).await.json().await.unwrap();
+            let body: Value = app.token_body(&creds, &grant).await;
             let jwks = app.jwks().await;
             let jwt = verify_with_jwks(body["access_token"].as_str().unwrap(), &jwks).unwrap();
             (jwt.header["kid"] != first[0].as_str()).then_some(jwks)
@@ -82,12 +82,7 @@ gatepass_store::both_backends! {
     async fn eddsa_is_selectable(backend) {
         let app = spawn_app_with(backend, &[("GATEPASS__KEYS__ALGORITHM", "EdDSA")]).await;
         let creds = app.seed_client(&ClientSpec::default());
-        let body: Value = app
-            .token_basic(&creds, &[("grant_type", "client_credentials")])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let body: Value = app.token_body(&creds, &[("grant_type", "client_credentials")]).await;
         let jwt = verify_with_jwks(body["access_token"].as_str().unwrap(), &app.jwks().await).unwrap();
         assert_eq!(jwt.header["alg"], "EdDSA");
     }

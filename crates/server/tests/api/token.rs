@@ -101,12 +101,7 @@ gatepass_store::both_backends! {
             role_scopes: Some("sites:read reports:read"),
             ..ClientSpec::default()
         });
-        let body: Value = app
-            .token_basic(&creds, &[("grant_type", "client_credentials")])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let body: Value = app.token_body(&creds, &[("grant_type", "client_credentials")]).await;
         assert_eq!(body["scope"], "sites:read");
         let jwt = verify_with_jwks(body["access_token"].as_str().unwrap(), &app.jwks().await).unwrap();
         assert!(jwt.claims["service_account"].is_string());
