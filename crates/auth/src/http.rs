@@ -186,12 +186,12 @@ fn parse_form(body: &[u8]) -> Option<NormalizedParameter> {
 
 /// `GET /.well-known/jwks.json`.
 async fn jwks(service: web::Data<TokenService>) -> HttpResponse {
-    let ring = service.keys.ring();
-    let keys = ring.published(service.clock.now().unix_timestamp());
+    let jwks = service.keys.ring().jwks_json(service.clock.now().unix_timestamp());
     let max_age = service.keys.settings().jwks_max_age.as_secs();
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")))
-        .json(serde_json::json!({ "keys": keys }))
+        .content_type("application/json")
+        .body(jwks)
 }
 
 /// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.

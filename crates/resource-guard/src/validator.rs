@@ -57,6 +57,15 @@ impl Validator {
         })
     }
 
+    /// Replaces the keys of a validator made with [`Validator::from_jwks`] (for a process
+    /// that holds the keys itself, such as Gatepass's own admin API after a rotation).
+    pub fn update_jwks(&self, jwks: &str) -> Result<(), serde_json::Error> {
+        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(jwks)?;
+        let keys = KeySet::from_jwks(&set, &self.inner.config.algorithms);
+        *self.inner.keys.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(keys));
+        Ok(())
+    }
+
     /// How many times the JWKS has been fetched (for monitoring and tests).
     pub fn jwks_fetches(&self) -> u64 {
         self.inner.fetches.load(Ordering::Relaxed)

@@ -73,6 +73,7 @@ pub struct SecretsSection {
     pub prefix: String,
     pub master_key_file: String,
     pub generate_master_key: bool,
+    pub max_per_client: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,6 +140,9 @@ impl Settings {
                 "tokens.usage_flush_interval_ms",
                 "must be between 100 and 60000",
             ));
+        }
+        if !(1..=20).contains(&self.secrets.max_per_client) {
+            return Err(invalid("secrets.max_per_client", "must be between 1 and 20"));
         }
         if self.database.pool_size == 0 {
             return Err(invalid("database.pool_size", "must be at least 1"));

@@ -10,11 +10,13 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, Error, HttpMessage, HttpResponse, HttpServer, web};
+use gatepass_admin::AdminState;
 use gatepass_auth::audit::AuditLog;
 use gatepass_auth::keys::KeyManager;
 use gatepass_auth::usage::UsageRecorder;
 use gatepass_auth::{TokenService, TokenSettings};
 use gatepass_core::RequestId;
+use gatepass_resource_guard::{GuardConfig, Validator};
 
 use crate::config::Settings;
 use crate::context::Context;
@@ -64,8 +66,23 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
             context.clock.clone(),
         )?);
 
+        // The admin API is a resource server of Gatepass, validating against our own keys.
+        let admin_validator = Validator::from_jwks(
+            GuardConfig::new(&issuer, &issuer),
+            &keys.ring().jwks_json(context.clock.now().unix_timestamp()),
+        )?;
+        let admin = web::Data::new(AdminState {
+            db: context.db.clone(),
+            validator: admin_validator.clone(),
+            pepper: context.master_key.secret_pepper(),
+            secret_prefix: settings.secret_prefix(),
+            max_secrets: settings.secrets.max_per_client,
+            clock: context.clock.clone(),
+        });
+
         let maintenance = {
             let keys = Arc::clone(&keys);
+            let clock = context.clock.clone();
             let every = settings.key_settings().refresh_interval;
             actix_web::rt::spawn(async move {
                 let mut tick = tokio::time::interval(every);
@@ -75,6 +92,10 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
                     if let Err(error) = keys.maintain().await {
                         log::error!("key schedule maintenance failed: {error}");
                     }
+                    let jwks = keys.ring().jwks_json(clock.now().unix_timestamp());
+                    if let Err(error) = admin_validator.update_jwks(&jwks) {
+                        log::error!("admin token validator could not take the new keys: {error}");
+                    }
                 }
             })
         };
@@ -83,6 +104,8 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_service.clone())
+                .app_data(admin.clone())
+                .configure(gatepass_admin::configure)
                 .wrap(from_fn(request_id))
                 .configure(gatepass_auth::http::configure)
                 .route(

@@ -46,3 +46,59 @@ pub fn set_disabled(conn: &mut Conn, client_id: &str, disabled: bool, now: i64) 
         .execute(conn)?;
     Ok(changed == 1)
 }
+
+/// Which clients a listing wants.
+#[derive(Clone, Debug, Default)]
+pub struct ClientFilter {
+    /// Only clients with this label (`key`, `value`).
+    pub label: Option<(String, String)>,
+    /// Only disabled (`Some(true)`) or enabled (`Some(false)`) clients.
+    pub disabled: Option<bool>,
+    /// Only clients whose `client_id` sorts after this one (the cursor).
+    pub after: Option<String>,
+}
+
+/// A page of clients in `client_id` order (creation order), at most `limit`.
+pub fn list(conn: &mut Conn, filter: &ClientFilter, limit: i64) -> Result<Vec<ClientRow>, StoreError> {
+    let mut query = clients::table.select(ClientRow::as_select()).into_boxed();
+    if let Some(after) = &filter.after {
+        query = query.filter(clients::client_id.gt(after.clone()));
+    }
+    if let Some(disabled) = filter.disabled {
+        query = query.filter(clients::disabled.eq(disabled));
+    }
+    if let Some((key, value)) = &filter.label {
+        // Labels are stored as canonical JSON (sorted keys, no spaces), so one pair is a
+        // fixed substring; LIKE wildcards in it are escaped.
+        let pair = format!(
+            "{}:{}",
+            serde_json::Value::from(key.as_str()),
+            serde_json::Value::from(value.as_str())
+        );
+        let escaped = pair.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        query = query.filter(clients::labels.like(format!("%{escaped}%")).escape('\\'));
+    }
+    Ok(query.order(clients::client_id.asc()).limit(limit).load(conn)?)
+}
+
+/// Replaces a client's changeable fields; returns whether it exists.
+pub fn update(conn: &mut Conn, row: &ClientRow) -> Result<bool, StoreError> {
+    let changed = diesel::update(clients::table.find(&row.client_id))
+        .set((
+            clients::name.eq(&row.name),
+            clients::scopes.eq(&row.scopes),
+            clients::audiences.eq(&row.audiences),
+            clients::labels.eq(&row.labels),
+            clients::token_ttl_seconds.eq(row.token_ttl_seconds),
+            clients::disabled.eq(row.disabled),
+            clients::expires_at.eq(row.expires_at),
+            clients::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Deletes a client and (by cascade) its secrets; returns whether it existed.
+pub fn delete(conn: &mut Conn, client_id: &str) -> Result<bool, StoreError> {
+    Ok(diesel::delete(clients::table.find(client_id)).execute(conn)? == 1)
+}

@@ -33,3 +33,8 @@ pub mod testing;
 
 pub use database::{Backend, Conn, Database, DatabaseSettings};
 pub use error::StoreError;
+
+/// Runs `work` in one transaction: all of it or none of it.
+pub fn transaction<T>(conn: &mut Conn, work: impl FnOnce(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    diesel::Connection::transaction(conn, work)
+}

@@ -37,6 +37,85 @@ pub fn list_for_client(conn: &mut Conn, client_id: &str) -> Result<Vec<SecretRow
         .load(conn)?)
 }
 
+/// One secret of a client.
+pub fn get(conn: &mut Conn, client_id: &str, secret_id: &str) -> Result<Option<SecretRow>, StoreError> {
+    Ok(client_secrets::table
+        .find(secret_id)
+        .filter(client_secrets::client_id.eq(client_id))
+        .select(SecretRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Deletes a secret permanently; returns whether it existed.
+pub fn delete(conn: &mut Conn, client_id: &str, secret_id: &str) -> Result<bool, StoreError> {
+    let deleted = diesel::delete(
+        client_secrets::table
+            .find(secret_id)
+            .filter(client_secrets::client_id.eq(client_id)),
+    )
+    .execute(conn)?;
+    Ok(deleted == 1)
+}
+
+/// Why a rotation was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RotationRefused {
+    /// No such client.
+    UnknownClient,
+    /// The client already has this many usable secrets.
+    LimitReached(usize),
+}
+
+/// Adds a secret to a client unless it already has `max_usable` usable (not revoked, not
+/// expired) secrets; with `others_expire_at`, every other usable secret expires then (the
+/// grace period). One transaction holding the client's row lock, so two admins rotating
+/// the same client on two nodes at once can never exceed the limit or lose a secret.
+pub fn rotate(
+    conn: &mut Conn,
+    row: &SecretRow,
+    max_usable: usize,
+    others_expire_at: Option<i64>,
+    now: i64,
+) -> Result<Result<(), RotationRefused>, StoreError> {
+    use crate::schema::clients;
+    conn.transaction(|conn| {
+        // Locks the client row (PostgreSQL) or the database (SQLite) for this transaction.
+        let locked = diesel::update(clients::table.find(&row.client_id))
+            .set(clients::updated_at.eq(now))
+            .execute(conn)?;
+        if locked == 0 {
+            return Ok(Err(RotationRefused::UnknownClient));
+        }
+        let usable = client_secrets::table
+            .filter(client_secrets::client_id.eq(&row.client_id))
+            .filter(client_secrets::revoked_at.is_null())
+            .filter(
+                client_secrets::expires_at
+                    .is_null()
+                    .or(client_secrets::expires_at.gt(now)),
+            )
+            .select(client_secrets::id)
+            .load::<String>(conn)?;
+        if usable.len() >= max_usable {
+            return Ok(Err(RotationRefused::LimitReached(max_usable)));
+        }
+        if let Some(at) = others_expire_at {
+            diesel::update(
+                client_secrets::table.filter(client_secrets::id.eq_any(&usable)).filter(
+                    client_secrets::expires_at
+                        .is_null()
+                        .or(client_secrets::expires_at.gt(at)),
+                ),
+            )
+            .set(client_secrets::expires_at.eq(at))
+            .execute(conn)?;
+        }
+        diesel::insert_into(client_secrets::table).values(row).execute(conn)?;
+        Ok(Ok(()))
+    })
+}
+
 /// Revokes a secret now; returns whether it existed and was not revoked already.
 pub fn revoke(conn: &mut Conn, secret_id: &str, now: i64) -> Result<bool, StoreError> {
     let changed = diesel::update(

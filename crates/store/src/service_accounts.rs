@@ -44,3 +44,12 @@ pub fn set_disabled(conn: &mut Conn, id: &str, disabled: bool, now: i64) -> Resu
         .execute(conn)?;
     Ok(changed == 1)
 }
+
+/// The service account with this id, if any.
+pub fn get(conn: &mut Conn, id: &str) -> Result<Option<ServiceAccountRow>, StoreError> {
+    Ok(service_accounts::table
+        .find(id)
+        .select(ServiceAccountRow::as_select())
+        .first(conn)
+        .optional()?)
+}

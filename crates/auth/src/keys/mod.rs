@@ -72,6 +72,11 @@ impl KeyRing {
             .collect()
     }
 
+    /// The JWKS document published at `now`.
+    pub fn jwks_json(&self, now: i64) -> String {
+        serde_json::json!({ "keys": self.published(now) }).to_string()
+    }
+
     /// Whether any key signs at `now`.
     pub fn is_ready(&self, now: i64) -> bool {
         self.signer(now).is_some()

@@ -1,0 +1,80 @@
+//! Gatepass administration over HTTP: API clients and their secrets (create, list, read,
+//! change, delete; rotation with a grace period, revocation, deletion), each change
+//! authorized by a Gatepass access token and recorded in the audit log.
+//!
+//! Mount with [`configure`] under `/admin/v1` on an actix-web `App` that has an
+//! [`AdminState`] as app data.
+#![forbid(unsafe_code)]
+
+mod clients;
+mod labels;
+pub mod principal;
+pub mod problem;
+mod secrets;
+mod views;
+
+use std::sync::Arc;
+
+use actix_web::web;
+use gatepass_core::{Clock, SecretPepper, SecretPrefix};
+use gatepass_resource_guard::Validator;
+use gatepass_store::Database;
+use gatepass_store::audit::AuditEventRow;
+
+use crate::principal::Principal;
+use crate::problem::AdminError;
+
+/// What the admin API needs; one per process.
+pub struct AdminState {
+    /// The database.
+    pub db: Database,
+    /// Validates callers' tokens against the server's own keys.
+    pub validator: Validator,
+    /// Hashes new secrets.
+    pub pepper: SecretPepper,
+    /// Prefix of new secrets.
+    pub secret_prefix: SecretPrefix,
+    /// Most usable secrets a client may hold at once.
+    pub max_secrets: usize,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Mounts the admin routes under `/admin/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/admin/v1")
+            .app_data(web::PayloadConfig::default().limit(64 * 1024))
+            .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                AdminError::BadBody {
+                    field: "query".into(),
+                    message: error.to_string(),
+                }
+                .into()
+            }))
+            .configure(clients::configure)
+            .configure(secrets::configure),
+    );
+}
+
+impl AdminState {
+    fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
+    }
+}
+
+/// The one audit event of a change.
+fn event(principal: &Principal, now: i64, action: &str, target: &str) -> AuditEventRow {
+    AuditEventRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        occurred_at: now,
+        actor: principal.client_id.clone(),
+        action: action.to_owned(),
+        target: Some(target.to_owned()),
+        outcome: "success".to_owned(),
+        reason: None,
+        request_id: principal.request_id.clone(),
+        source_addr: principal.source_addr.clone(),
+        details: None,
+    }
+}

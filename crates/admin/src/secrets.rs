@@ -1,0 +1,191 @@
+//! `/admin/v1/clients/{client_id}/secrets`: rotate (with a grace period), list, revoke, delete.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use gatepass_core::{ClientSecret, parse_utc};
+use gatepass_store::audit;
+use gatepass_store::secrets::{self, RotationRefused, SecretRow};
+use serde::Deserialize;
+
+use crate::clients::find;
+use crate::principal::{CLIENTS_WRITE, Principal};
+use crate::problem::{AdminError, Body, invalid};
+use crate::views::{Page, Secret};
+use crate::{AdminState, event};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/clients/{client_id}/secrets")
+            .route(web::post().to(create))
+            .route(web::get().to(list)),
+    )
+    .service(web::resource("/clients/{client_id}/secrets/{secret_id}/revoke").route(web::post().to(revoke)))
+    .service(web::resource("/clients/{client_id}/secrets/{secret_id}").route(web::delete().to(remove)));
+}
+
+/// A secret used this recently needs `force=true` to be deleted.
+const RECENT_USE: i64 = 24 * 3600;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CreateSecret {
+    label: Option<String>,
+    expires_at: Option<String>,
+    grace_period_seconds: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteQuery {
+    #[serde(default)]
+    force: bool,
+}
+
+async fn create(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    path: web::Path<String>,
+    Body(body): Body<CreateSecret>,
+) -> Result<HttpResponse, AdminError> {
+    let principal = Principal::from_request(&req, &state).await?;
+    principal.require(CLIENTS_WRITE)?;
+    let client_id = path.into_inner();
+    let now = state.now();
+    if let Some(label) = &body.label
+        && (label.trim().is_empty() || label.chars().count() > 128)
+    {
+        return Err(invalid("label", "must be 1-128 characters"));
+    }
+    let expires_at = match &body.expires_at {
+        None => None,
+        Some(text) => {
+            let at = parse_utc(text)
+                .map_err(|e| invalid("expires_at", e.to_string()))?
+                .unix_timestamp();
+            if at <= now {
+                return Err(invalid("expires_at", "must be in the future"));
+            }
+            Some(at)
+        }
+    };
+    let others_expire_at = match body.grace_period_seconds {
+        None => None,
+        Some(grace) if (0..=90 * 86_400).contains(&grace) => Some(now + grace),
+        Some(_) => return Err(invalid("grace_period_seconds", "must be between 0 and 7776000")),
+    };
+    let secret = ClientSecret::generate(&state.secret_prefix)
+        .map_err(|_| AdminError::Conflict("no randomness available".into()))?;
+    let row = SecretRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        client_id: client_id.clone(),
+        secret_hash: state.pepper.hash(&secret).0.to_vec(),
+        key_prefix: secret.key_prefix().to_owned(),
+        label: body.label.map(|l| l.trim().to_owned()),
+        created_at: now,
+        expires_at,
+        revoked_at: None,
+        last_used_at: None,
+        use_count: 0,
+    };
+    let max = state.max_secrets;
+    let saved = row.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            gatepass_store::transaction(conn, |conn| {
+                let outcome = secrets::rotate(conn, &saved, max, others_expire_at, now)?;
+                if outcome.is_ok() {
+                    audit::append(conn, &[event(&principal, now, "secret.created", &saved.client_id)])?;
+                }
+                Ok(outcome)
+            })
+        })
+        .await?;
+    match outcome {
+        Ok(()) => Ok(HttpResponse::Created().json(serde_json::json!({
+            "secret": Secret::of(&row, now),
+            "client_secret": secret.expose(),
+        }))),
+        Err(RotationRefused::UnknownClient) => Err(AdminError::NotFound("client")),
+        Err(RotationRefused::LimitReached(max)) => Err(AdminError::Conflict(format!(
+            "the client already has {max} usable secrets; revoke one or rotate with a grace period that lets older ones expire first"
+        ))),
+    }
+}
+
+async fn list(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let principal = Principal::from_request(&req, &state).await?;
+    principal.require_read()?;
+    let client = find(&state, path.into_inner()).await?;
+    let now = state.now();
+    let rows = state
+        .db
+        .run(move |conn| secrets::list_for_client(conn, &client.client_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items: rows.iter().map(|r| Secret::of(r, now)).collect(),
+        next_cursor: None,
+    }))
+}
+
+async fn revoke(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AdminError> {
+    let principal = Principal::from_request(&req, &state).await?;
+    principal.require(CLIENTS_WRITE)?;
+    let (client_id, secret_id) = path.into_inner();
+    let now = state.now();
+    let row = state
+        .db
+        .run(move |conn| {
+            gatepass_store::transaction(conn, |conn| {
+                let Some(row) = secrets::get(conn, &client_id, &secret_id)? else {
+                    return Ok(None);
+                };
+                if secrets::revoke(conn, &secret_id, now)? {
+                    audit::append(conn, &[event(&principal, now, "secret.revoked", &client_id)])?;
+                }
+                Ok(secrets::get(conn, &client_id, &secret_id)?.or(Some(row)))
+            })
+        })
+        .await?
+        .ok_or(AdminError::NotFound("secret"))?;
+    Ok(HttpResponse::Ok().json(Secret::of(&row, now)))
+}
+
+async fn remove(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    path: web::Path<(String, String)>,
+    query: web::Query<DeleteQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let principal = Principal::from_request(&req, &state).await?;
+    principal.require(CLIENTS_WRITE)?;
+    let (client_id, secret_id) = path.into_inner();
+    let force = query.force;
+    let now = state.now();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            gatepass_store::transaction(conn, |conn| {
+                let Some(row) = secrets::get(conn, &client_id, &secret_id)? else {
+                    return Ok(Err(AdminError::NotFound("secret")));
+                };
+                if !force && row.last_used_at.is_some_and(|at| now - at < RECENT_USE) {
+                    return Ok(Err(AdminError::Conflict(
+                        "this secret was used in the last 24 hours; pass force=true to delete it anyway".into(),
+                    )));
+                }
+                secrets::delete(conn, &client_id, &secret_id)?;
+                audit::append(conn, &[event(&principal, now, "secret.deleted", &client_id)])?;
+                Ok(Ok(()))
+            })
+        })
+        .await?;
+    outcome.map(|()| HttpResponse::NoContent().finish())
+}

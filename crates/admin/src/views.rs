@@ -1,0 +1,102 @@
+//! What the admin API shows: rows turned into the contract's JSON objects.
+
+use gatepass_core::format_utc;
+use gatepass_store::clients::ClientRow;
+use gatepass_store::secrets::SecretRow;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use crate::labels;
+
+/// `yyyy-MM-ddTHH:mm:ssZ`.
+pub fn date(seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(seconds).map_or_else(|_| seconds.to_string(), format_utc)
+}
+
+/// A client as the API shows it.
+#[derive(Serialize)]
+#[allow(clippy::struct_field_names)] // `client_id` is the contract's field name
+pub struct Client {
+    client_id: String,
+    name: String,
+    service_account_id: Option<String>,
+    scopes: Vec<String>,
+    audiences: Vec<String>,
+    labels: BTreeMap<String, String>,
+    status: &'static str,
+    token_ttl_seconds: Option<i64>,
+    created_at: String,
+    expires_at: Option<String>,
+    last_used_at: Option<String>,
+}
+
+impl Client {
+    /// The view of a row at `now`.
+    pub fn of(row: &ClientRow, now: i64) -> Self {
+        let status = if row.disabled {
+            "disabled"
+        } else if row.expires_at.is_some_and(|at| at <= now) {
+            "expired"
+        } else {
+            "active"
+        };
+        Self {
+            client_id: row.client_id.clone(),
+            name: row.name.clone(),
+            service_account_id: row.service_account_id.clone(),
+            scopes: row.scopes.split_whitespace().map(str::to_owned).collect(),
+            audiences: row.audiences.split_whitespace().map(str::to_owned).collect(),
+            labels: labels::from_json(&row.labels),
+            status,
+            token_ttl_seconds: row.token_ttl_seconds,
+            created_at: date(row.created_at),
+            expires_at: row.expires_at.map(date),
+            last_used_at: row.last_used_at.map(date),
+        }
+    }
+}
+
+/// A secret's metadata; never the secret.
+#[derive(Serialize)]
+pub struct Secret {
+    id: String,
+    key_prefix: String,
+    label: Option<String>,
+    status: &'static str,
+    created_at: String,
+    expires_at: Option<String>,
+    last_used_at: Option<String>,
+    use_count: i64,
+}
+
+impl Secret {
+    /// The view of a row at `now`.
+    pub fn of(row: &SecretRow, now: i64) -> Self {
+        let status = if row.revoked_at.is_some() {
+            "revoked"
+        } else if row.expires_at.is_some_and(|at| at <= now) {
+            "expired"
+        } else {
+            "active"
+        };
+        Self {
+            id: row.id.clone(),
+            key_prefix: row.key_prefix.clone(),
+            label: row.label.clone(),
+            status,
+            created_at: date(row.created_at),
+            expires_at: row.expires_at.map(date),
+            last_used_at: row.last_used_at.map(date),
+            use_count: row.use_count,
+        }
+    }
+}
+
+/// A page of a list.
+#[derive(Serialize)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,329 @@
+//! The admin API over HTTP: clients and secrets, authorization, bad input, rotation,
+//! pagination, and two nodes rotating one client at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gatepass_store::testing::{TestBackend, TestDatabase};
+use serde_json::{Value, json};
+
+use crate::helpers::{Credentials, TestApp, eventually, spawn_app, spawn_node};
+
+/// A token for a client created by the CLI with `scopes`.
+async fn token_with(app: &TestApp, scopes: &[&str]) -> String {
+    let name = uuid::Uuid::new_v4().to_string();
+    let mut args = vec!["clients", "create", "--json", "--name", name.as_str()];
+    for scope in scopes {
+        args.extend(["--scope", scope]);
+    }
+    let created: Value = serde_json::from_slice(&app.cli(&args).stdout).unwrap();
+    let creds = Credentials {
+        client_id: created["client_id"].as_str().unwrap().into(),
+        secret: created["client_secret"].as_str().unwrap().into(),
+    };
+    app.token_body(&creds, &[("grant_type", "client_credentials")]).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn admin_token(app: &TestApp) -> String {
+    let boot: Value = serde_json::from_slice(&app.cli(&["bootstrap", "--json"]).stdout).unwrap();
+    let creds = Credentials {
+        client_id: boot["client_id"].as_str().unwrap().into(),
+        secret: boot["client_secret"].as_str().unwrap().into(),
+    };
+    app.token_body(&creds, &[("grant_type", "client_credentials")]).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn call(app: &TestApp, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = app.http.request(method, app.url(path)).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn creds_of(created: &Value) -> Credentials {
+    Credentials {
+        client_id: created["client"]["client_id"]
+            .as_str()
+            .unwrap_or_else(|| created["client_id"].as_str().unwrap())
+            .into(),
+        secret: created["client_secret"].as_str().unwrap().into(),
+    }
+}
+
+async fn status_of(app: &TestApp, creds: &Credentials) -> u16 {
+    app.token_basic(creds, &[("grant_type", "client_credentials")])
+        .await
+        .status()
+        .as_u16()
+}
+
+/// Waits until the token endpoint answers `want` for `creds` (revocation takes ≤ 1 s).
+async fn until_status(app: &TestApp, creds: &Credentials, want: u16) -> bool {
+    eventually(Duration::from_secs(3), || async {
+        (status_of(app, creds).await == want).then_some(())
+    })
+    .await
+    .is_some()
+}
+
+use reqwest::Method;
+
+gatepass_store::both_backends! {
+    async fn a_client_lives_and_dies_over_the_admin_api(backend) {
+        let app = spawn_app(backend).await;
+        let admin = admin_token(&app).await;
+        let (status, created) = call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({
+            "name": "billing-worker", "scopes": ["sites:read"], "audiences": ["https://api.example.com"],
+            "labels": {"team": "billing"}, "token_ttl_seconds": 300
+        }))).await;
+        assert_eq!(status, 201, "{created}");
+        let client = &created["client"];
+        assert_eq!(client["name"], "billing-worker");
+        assert_eq!(client["status"], "active");
+        assert_eq!(client["labels"]["team"], "billing");
+        assert!(created["client_secret"].as_str().unwrap().starts_with("gps_"));
+        let creds = creds_of(&created);
+        let id = creds.client_id.clone();
+        assert_eq!(status_of(&app, &creds).await, 200);
+
+        let (status, read) = call(&app, &admin, Method::GET, &format!("/admin/v1/clients/{id}"), None).await;
+        assert_eq!(status, 200);
+        assert!(read.get("client_secret").is_none(), "the secret is shown once");
+        let (_, listed) = call(&app, &admin, Method::GET, "/admin/v1/clients?label=team:billing", None).await;
+        assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+
+        let (status, changed) = call(&app, &admin, Method::PATCH, &format!("/admin/v1/clients/{id}"), Some(json!({"status": "disabled", "token_ttl_seconds": null}))).await;
+        assert_eq!(status, 200, "{changed}");
+        assert_eq!(changed["status"], "disabled");
+        assert_eq!(changed["token_ttl_seconds"], Value::Null);
+        assert!(until_status(&app, &creds, 401).await, "a disabled client gets no tokens");
+        call(&app, &admin, Method::PATCH, &format!("/admin/v1/clients/{id}"), Some(json!({"status": "active"}))).await;
+        assert!(until_status(&app, &creds, 200).await);
+
+        assert_eq!(call(&app, &admin, Method::DELETE, &format!("/admin/v1/clients/{id}"), None).await.0, 204);
+        assert_eq!(call(&app, &admin, Method::GET, &format!("/admin/v1/clients/{id}"), None).await.0, 404);
+        assert_eq!(call(&app, &admin, Method::DELETE, &format!("/admin/v1/clients/{id}"), None).await.0, 404);
+        assert!(until_status(&app, &creds, 401).await, "a deleted client gets no tokens");
+
+        let events = gatepass_store::audit::list(&mut app.db().conn().unwrap(), None, 100).unwrap();
+        let on_client: Vec<&str> = events
+            .iter()
+            .filter(|e| e.target.as_deref() == Some(id.as_str()) && e.action.starts_with("client."))
+            .map(|e| e.action.as_str())
+            .collect();
+        assert_eq!(on_client, ["client.deleted", "client.changed", "client.changed", "client.created"], "one event per change");
+    }
+
+    async fn callers_need_a_token_the_right_scope_and_no_escalation(backend) {
+        let app = spawn_app(backend).await;
+        let response = app.http.get(app.url("/admin/v1/clients")).send().await.unwrap();
+        assert_eq!(response.status(), 401);
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert!(response.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+        assert_eq!(call(&app, "not-a-token", Method::GET, "/admin/v1/clients", None).await.0, 401);
+
+        let reader = token_with(&app, &["gatepass:clients:read"]).await;
+        assert_eq!(call(&app, &reader, Method::GET, "/admin/v1/clients", None).await.0, 200);
+        let (status, problem) = call(&app, &reader, Method::POST, "/admin/v1/clients", Some(json!({"scopes": []}))).await;
+        assert_eq!(status, 403, "{problem}");
+        assert_eq!(problem["status"], 403);
+
+        let writer = token_with(&app, &["gatepass:clients:write", "sites:read"]).await;
+        assert_eq!(call(&app, &writer, Method::POST, "/admin/v1/clients", Some(json!({"scopes": ["sites:read"]}))).await.0, 201);
+        let (status, problem) = call(&app, &writer, Method::POST, "/admin/v1/clients", Some(json!({"scopes": ["gatepass:admin"]}))).await;
+        assert_eq!(status, 403, "escalation: {problem}");
+        assert!(problem["detail"].as_str().unwrap().contains("gatepass:admin"));
+        let unrelated = token_with(&app, &["sites:read"]).await;
+        assert_eq!(call(&app, &unrelated, Method::GET, "/admin/v1/clients", None).await.0, 403);
+    }
+
+    async fn bad_input_is_refused_with_a_problem_naming_the_field(backend) {
+        let app = spawn_app(backend).await;
+        let admin = admin_token(&app).await;
+        let cases = [
+            (json!({"scopes": "sites:read"}), 400, "scopes"),
+            (json!({"scopes": [], "colour": "red"}), 400, "colour"),
+            (json!({"name": "  "}), 422, "name"),
+            (json!({"scopes": ["sites read"]}), 422, "scopes"),
+            (json!({"audiences": ["a b"]}), 422, "audiences"),
+            (json!({"token_ttl_seconds": 5}), 422, "token_ttl_seconds"),
+            (json!({"token_ttl_seconds": "long"}), 400, "token_ttl_seconds"),
+            (json!({"expires_at": "2001-01-01T00:00:00Z"}), 422, "expires_at"),
+            (json!({"expires_at": "tomorrow"}), 422, "expires_at"),
+            (json!({"labels": {"Bad Key": "x"}}), 422, "labels"),
+            (json!({"service_account_id": "nobody"}), 422, "service_account_id"),
+        ];
+        for (body, status, field) in cases {
+            let response = app.http.post(app.url("/admin/v1/clients")).bearer_auth(&admin).json(&body).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), status, "{body}");
+            assert_eq!(response.headers()["content-type"], "application/problem+json", "{body}");
+            let problem: Value = response.json().await.unwrap();
+            let named = problem["field"] == field || problem["detail"].as_str().unwrap_or_default().contains(field);
+            assert!(named, "{body} -> {problem}");
+        }
+        let (_, created) = call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({"name": "dup"}))).await;
+        assert_eq!(call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({"name": "dup"}))).await.0, 409);
+        let id = created["client"]["client_id"].as_str().unwrap();
+        for (method, path, body, status) in [
+            (Method::GET, "/admin/v1/clients/gpc_unknown".to_owned(), None, 404),
+            (Method::PATCH, "/admin/v1/clients/gpc_unknown".to_owned(), Some(json!({"name": "x"})), 404),
+            (Method::POST, "/admin/v1/clients/gpc_unknown/secrets".to_owned(), Some(json!({})), 404),
+            (Method::POST, format!("/admin/v1/clients/{id}/secrets/nope/revoke"), None, 404),
+            (Method::DELETE, format!("/admin/v1/clients/{id}/secrets/nope"), None, 404),
+            (Method::PATCH, format!("/admin/v1/clients/{id}"), Some(json!({"status": "paused"})), 422),
+            (Method::POST, format!("/admin/v1/clients/{id}/secrets"), Some(json!({"grace_period_seconds": -1})), 422),
+            (Method::GET, "/admin/v1/clients?limit=0".to_owned(), None, 422),
+            (Method::GET, "/admin/v1/clients?cursor=!!".to_owned(), None, 422),
+            (Method::GET, "/admin/v1/clients?status=asleep".to_owned(), None, 422),
+        ] {
+            assert_eq!(call(&app, &admin, method.clone(), &path, body).await.0, status, "{method} {path}");
+        }
+    }
+
+    async fn rotating_with_a_grace_period_never_breaks_a_caller(backend) {
+        let app = spawn_app(backend).await;
+        let admin = admin_token(&app).await;
+        let (_, created) = call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({"scopes": ["sites:read"]}))).await;
+        let old = creds_of(&created);
+        let id = old.client_id.clone();
+        let secrets_path = format!("/admin/v1/clients/{id}/secrets");
+
+        let (status, rotated) = call(&app, &admin, Method::POST, &secrets_path, Some(json!({"label": "2026-q4", "grace_period_seconds": 2}))).await;
+        assert_eq!(status, 201, "{rotated}");
+        assert_eq!(rotated["secret"]["label"], "2026-q4");
+        let new = Credentials { client_id: id.clone(), secret: rotated["client_secret"].as_str().unwrap().into() };
+        assert_eq!(status_of(&app, &old).await, 200, "the old secret works during the grace period");
+        assert_eq!(status_of(&app, &new).await, 200);
+
+        // A third usable secret is allowed (limit 3), a fourth is not.
+        let (status, third) = call(&app, &admin, Method::POST, &secrets_path, None).await;
+        assert_eq!(status, 201);
+        assert_eq!(call(&app, &admin, Method::POST, &secrets_path, None).await.0, 409);
+
+        assert!(until_status(&app, &old, 401).await, "the old secret expires after the grace period");
+        assert_eq!(status_of(&app, &new).await, 200);
+
+        let (_, listed) = call(&app, &admin, Method::GET, &secrets_path, None).await;
+        let statuses: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, ["expired", "active", "active"]);
+        assert!(listed["items"].as_array().unwrap().iter().all(|s| s.get("client_secret").is_none()));
+
+        let third_id = third["secret"]["id"].as_str().unwrap();
+        let (status, revoked) = call(&app, &admin, Method::POST, &format!("{secrets_path}/{third_id}/revoke"), None).await;
+        assert_eq!((status, revoked["status"].as_str()), (200, Some("revoked")));
+        let third = Credentials { client_id: id.clone(), secret: third["client_secret"].as_str().unwrap().into() };
+        assert!(until_status(&app, &third, 401).await, "a revoked secret is refused at once");
+
+        // The new secret was used just now (usage is written behind): deleting it needs force.
+        let new_id = rotated["secret"]["id"].as_str().unwrap().to_owned();
+        let used = eventually(Duration::from_secs(5), || async {
+            let (_, listed) = call(&app, &admin, Method::GET, &secrets_path, None).await;
+            listed["items"].as_array().unwrap().iter().any(|s| s["id"] == new_id.as_str() && !s["last_used_at"].is_null()).then_some(())
+        })
+        .await;
+        assert!(used.is_some(), "last_used_at moves after token requests");
+        assert_eq!(call(&app, &admin, Method::DELETE, &format!("{secrets_path}/{new_id}"), None).await.0, 409);
+        assert_eq!(call(&app, &admin, Method::DELETE, &format!("{secrets_path}/{new_id}?force=true"), None).await.0, 204);
+        let (_, listed) = call(&app, &admin, Method::GET, &secrets_path, None).await;
+        assert_eq!(listed["items"].as_array().unwrap().len(), 2, "deleted for good");
+        assert!(until_status(&app, &new, 401).await);
+    }
+
+    async fn pages_hold_every_client_once_and_labels_filter(backend) {
+        let app = spawn_app(backend).await;
+        let admin = admin_token(&app).await;
+        for i in 0..7 {
+            let team = if i % 2 == 0 { "a" } else { "b" };
+            let (status, _) = call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({"name": format!("c{i}"), "labels": {"team": team}}))).await;
+            assert_eq!(status, 201);
+        }
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor { Some(c) => format!("/admin/v1/clients?limit=3&cursor={c}"), None => "/admin/v1/clients?limit=3".into() };
+            let (status, page) = call(&app, &admin, Method::GET, &path, None).await;
+            assert_eq!(status, 200);
+            seen.extend(page["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()));
+            match page["next_cursor"].as_str() { Some(next) => cursor = Some(next.to_owned()), None => break }
+        }
+        let mut names = seen.clone();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), seen.len(), "no client twice");
+        assert!(["c0", "c1", "c2", "c3", "c4", "c5", "c6"].iter().all(|n| seen.contains(&(*n).to_owned())));
+        let (_, team_a) = call(&app, &admin, Method::GET, "/admin/v1/clients?label=team:a", None).await;
+        let names: Vec<&str> = team_a["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["c0", "c2", "c4", "c6"]);
+        let (_, none) = call(&app, &admin, Method::GET, "/admin/v1/clients?label=team:a%25", None).await;
+        assert!(none["items"].as_array().unwrap().is_empty(), "LIKE wildcards are literal");
+    }
+}
+
+#[tokio::test]
+async fn two_nodes_rotating_one_client_at_once_never_exceed_the_limit_or_lose_a_secret() {
+    let Some(database) = TestDatabase::create(TestBackend::Postgres).map(Arc::new) else {
+        return;
+    };
+    // Nodes behind one load balancer share one issuer.
+    let issuer = [("GATEPASS__ISSUER", "http://gatepass.test")];
+    let a = spawn_node(&database, &issuer);
+    let b = spawn_node(&database, &issuer);
+    let admin = admin_token(&a).await;
+    let (_, created) = call(
+        &a,
+        &admin,
+        Method::POST,
+        "/admin/v1/clients",
+        Some(json!({"scopes": ["sites:read"]})),
+    )
+    .await;
+    let first = creds_of(&created);
+    let path = format!("/admin/v1/clients/{}/secrets", first.client_id);
+    let mut rotations = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let node = if i % 2 == 0 { a.url(&path) } else { b.url(&path) };
+        let (http, admin) = (a.http.clone(), admin.clone());
+        rotations.spawn(async move {
+            let response = http
+                .post(node)
+                .bearer_auth(admin)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        });
+    }
+    let mut secrets_held = vec![first.secret.clone()];
+    let mut refused = 0;
+    while let Some(done) = rotations.join_next().await {
+        match done.unwrap() {
+            (201, body) => secrets_held.push(body["client_secret"].as_str().unwrap().to_owned()),
+            (409, _) => refused += 1,
+            (status, body) => panic!("unexpected {status}: {body}"),
+        }
+    }
+    assert_eq!(
+        (secrets_held.len(), refused),
+        (3, 6),
+        "exactly the limit of 3 usable secrets"
+    );
+    let stored = gatepass_store::secrets::list_for_client(&mut a.db().conn().unwrap(), &first.client_id).unwrap();
+    assert_eq!(stored.len(), 3);
+    for secret in secrets_held {
+        let creds = Credentials {
+            client_id: first.client_id.clone(),
+            secret,
+        };
+        assert_eq!(status_of(&b, &creds).await, 200, "no secret was lost");
+    }
+}
