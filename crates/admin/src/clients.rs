@@ -86,7 +86,7 @@ fn name(value: &str) -> Result<String, AdminError> {
     Ok(trimmed.to_owned())
 }
 
-fn scopes(values: &[String]) -> Result<ScopeSet, AdminError> {
+pub fn scopes(values: &[String]) -> Result<ScopeSet, AdminError> {
     values
         .iter()
         .map(|s| Scope::parse(s))

@@ -1,16 +1,20 @@
 //! Gatepass administration over HTTP: API clients and their secrets (create, list, read,
-//! change, delete; rotation with a grace period, revocation, deletion), each change
-//! authorized by a Gatepass access token and recorded in the audit log.
+//! change, delete; rotation with a grace period, revocation, deletion), roles, service
+//! accounts and the audit log; each change authorized by a Gatepass access token and
+//! recorded in the audit log.
 //!
 //! Mount with [`configure`] under `/admin/v1` on an actix-web `App` that has an
 //! [`AdminState`] as app data.
 #![forbid(unsafe_code)]
 
+mod audit;
 mod clients;
 mod labels;
 pub mod principal;
 pub mod problem;
+mod roles;
 mod secrets;
+mod service_accounts;
 mod views;
 
 use std::sync::Arc;
@@ -53,7 +57,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .into()
             }))
             .configure(clients::configure)
-            .configure(secrets::configure),
+            .configure(secrets::configure)
+            .configure(roles::configure)
+            .configure(service_accounts::configure)
+            .configure(audit::configure),
     );
 }
 

@@ -14,6 +14,11 @@ pub const CLIENTS_READ: &str = "gatepass:clients:read";
 /// Create, change, rotate and delete clients and secrets.
 pub const CLIENTS_WRITE: &str = "gatepass:clients:write";
 
+/// Create and change roles and service accounts.
+pub const SERVICE_ACCOUNTS_WRITE: &str = "gatepass:service-accounts:write";
+/// Read the audit log.
+pub const AUDIT_READ: &str = "gatepass:audit:read";
+
 /// A caller with a verified token.
 pub struct Principal {
     /// The caller's client id (the audit log's actor).
@@ -62,6 +67,18 @@ impl Principal {
             Ok(())
         } else {
             Err(AdminError::MissingScope(scope))
+        }
+    }
+
+    /// Reading roles and service accounts: any admin read or write scope.
+    pub fn require_directory_read(&self) -> Result<(), AdminError> {
+        if [CLIENTS_READ, CLIENTS_WRITE, SERVICE_ACCOUNTS_WRITE]
+            .iter()
+            .any(|s| self.holds(s))
+        {
+            Ok(())
+        } else {
+            Err(AdminError::MissingScope(CLIENTS_READ))
         }
     }
 

@@ -1,8 +1,11 @@
 //! What the admin API shows: rows turned into the contract's JSON objects.
 
 use gatepass_core::format_utc;
+use gatepass_store::audit::AuditEventRow;
 use gatepass_store::clients::ClientRow;
+use gatepass_store::roles::RoleRow;
 use gatepass_store::secrets::SecretRow;
+use gatepass_store::service_accounts::ServiceAccountRow;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -99,4 +102,79 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` for the next page; `null` on the last one.
     pub next_cursor: Option<String>,
+}
+
+/// A role as the API shows it.
+#[derive(Serialize)]
+pub struct Role {
+    name: String,
+    description: String,
+    scopes: Vec<String>,
+}
+
+impl Role {
+    /// The view of a row.
+    pub fn of(row: &RoleRow) -> Self {
+        Self {
+            name: row.name.clone(),
+            description: row.description.clone(),
+            scopes: row.scopes.split_whitespace().map(str::to_owned).collect(),
+        }
+    }
+}
+
+/// A service account as the API shows it.
+#[derive(Serialize)]
+pub struct ServiceAccount {
+    id: String,
+    name: String,
+    description: String,
+    roles: Vec<String>,
+    status: &'static str,
+    created_at: String,
+}
+
+impl ServiceAccount {
+    /// The view of a row and its role names.
+    pub fn of(row: &ServiceAccountRow, roles: Vec<String>) -> Self {
+        Self {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            description: row.description.clone(),
+            roles,
+            status: if row.disabled { "disabled" } else { "active" },
+            created_at: date(row.created_at),
+        }
+    }
+}
+
+/// An audit event as the API shows it.
+#[derive(Serialize)]
+pub struct AuditEvent {
+    id: String,
+    occurred_at: String,
+    actor: String,
+    action: String,
+    target: Option<String>,
+    outcome: String,
+    reason: Option<String>,
+    request_id: Option<String>,
+    source_addr: Option<String>,
+}
+
+impl AuditEvent {
+    /// The view of a row.
+    pub fn of(row: &AuditEventRow) -> Self {
+        Self {
+            id: row.id.clone(),
+            occurred_at: date(row.occurred_at),
+            actor: row.actor.clone(),
+            action: row.action.clone(),
+            target: row.target.clone(),
+            outcome: row.outcome.clone(),
+            reason: row.reason.clone(),
+            request_id: row.request_id.clone(),
+            source_addr: row.source_addr.clone(),
+        }
+    }
 }

@@ -89,3 +89,9 @@ CREATE TABLE locks (
     touched_at BIGINT NOT NULL DEFAULT 0
 );
 INSERT INTO locks (name) VALUES ('signing_keys');
+
+-- Default roles; administrators add their own.
+INSERT INTO roles (name, description, scopes, created_at, updated_at) VALUES
+    ('admin', 'Everything', 'gatepass:admin', 0, 0),
+    ('client-manager', 'Manage API clients and their secrets', 'gatepass:clients:read gatepass:clients:write', 0, 0),
+    ('auditor', 'Read the audit log and client metadata', 'gatepass:audit:read gatepass:clients:read', 0, 0);

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Credentials, TestApp, eventually, spawn_app, spawn_node};
 
 /// A token for a client created by the CLI with `scopes`.
-async fn token_with(app: &TestApp, scopes: &[&str]) -> String {
+pub async fn token_with(app: &TestApp, scopes: &[&str]) -> String {
     let name = uuid::Uuid::new_v4().to_string();
     let mut args = vec!["clients", "create", "--json", "--name", name.as_str()];
     for scope in scopes {
@@ -27,7 +27,7 @@ async fn token_with(app: &TestApp, scopes: &[&str]) -> String {
         .to_owned()
 }
 
-async fn admin_token(app: &TestApp) -> String {
+pub async fn admin_token(app: &TestApp) -> String {
     let boot: Value = serde_json::from_slice(&app.cli(&["bootstrap", "--json"]).stdout).unwrap();
     let creds = Credentials {
         client_id: boot["client_id"].as_str().unwrap().into(),
@@ -39,7 +39,13 @@ async fn admin_token(app: &TestApp) -> String {
         .to_owned()
 }
 
-async fn call(app: &TestApp, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+pub async fn call(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut request = app.http.request(method, app.url(path)).bearer_auth(token);
     if let Some(body) = body {
         request = request.json(&body);
@@ -49,7 +55,7 @@ async fn call(app: &TestApp, token: &str, method: reqwest::Method, path: &str, b
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn creds_of(created: &Value) -> Credentials {
+pub fn creds_of(created: &Value) -> Credentials {
     Credentials {
         client_id: created["client"]["client_id"]
             .as_str()
@@ -59,7 +65,7 @@ fn creds_of(created: &Value) -> Credentials {
     }
 }
 
-async fn status_of(app: &TestApp, creds: &Credentials) -> u16 {
+pub async fn status_of(app: &TestApp, creds: &Credentials) -> u16 {
     app.token_basic(creds, &[("grant_type", "client_credentials")])
         .await
         .status()
@@ -67,7 +73,7 @@ async fn status_of(app: &TestApp, creds: &Credentials) -> u16 {
 }
 
 /// Waits until the token endpoint answers `want` for `creds` (revocation takes ≤ 1 s).
-async fn until_status(app: &TestApp, creds: &Credentials, want: u16) -> bool {
+pub async fn until_status(app: &TestApp, creds: &Credentials, want: u16) -> bool {
     eventually(Duration::from_secs(3), || async {
         (status_of(app, creds).await == want).then_some(())
     })

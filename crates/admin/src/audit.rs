@@ -1,0 +1,71 @@
+//! `/admin/v1/audit-events`: the append-only log, filtered and paginated, newest first.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use gatepass_core::parse_utc;
+use gatepass_store::audit::{self, AuditFilter};
+use serde::Deserialize;
+
+use crate::AdminState;
+use crate::principal::{AUDIT_READ, Principal};
+use crate::problem::{AdminError, invalid};
+use crate::views::{AuditEvent, Page};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/audit-events").route(web::get().to(list)));
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    since: Option<String>,
+    until: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    target: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+fn time(field: &'static str, value: Option<&str>) -> Result<Option<i64>, AdminError> {
+    value
+        .map(|v| {
+            parse_utc(v)
+                .map(time::OffsetDateTime::unix_timestamp)
+                .map_err(|e| invalid(field, e.to_string()))
+        })
+        .transpose()
+}
+
+async fn list(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AdminError> {
+    Principal::from_request(&req, &state).await?.require(AUDIT_READ)?;
+    let query = query.into_inner();
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(invalid("limit", "must be between 1 and 1000"));
+    }
+    let filter = AuditFilter {
+        since: time("since", query.since.as_deref())?,
+        until: time("until", query.until.as_deref())?,
+        actor: query.actor,
+        action: query.action,
+        target: query.target,
+        before_id: query.cursor,
+    };
+    let mut rows = state
+        .db
+        .run(move |conn| audit::search(conn, &filter, limit + 1))
+        .await?;
+    let full = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next_cursor = (rows.len() > full).then(|| {
+        rows.truncate(full);
+        rows.last().map(|r| r.id.clone()).unwrap_or_default()
+    });
+    Ok(HttpResponse::Ok().json(Page {
+        items: rows.iter().map(AuditEvent::of).collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,179 @@
+//! `/admin/v1/roles`: a name and a set of scopes, assigned to service accounts.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use gatepass_store::audit;
+use gatepass_store::roles::{self, RoleRow};
+use serde::Deserialize;
+
+use crate::clients::scopes;
+use crate::principal::{Principal, SERVICE_ACCOUNTS_WRITE};
+use crate::problem::{AdminError, Body, invalid};
+use crate::views::{Page, Role};
+use crate::{AdminState, event};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/roles")
+            .route(web::post().to(create))
+            .route(web::get().to(list)),
+    )
+    .service(
+        web::resource("/roles/{name}")
+            .route(web::get().to(read))
+            .route(web::patch().to(change))
+            .route(web::delete().to(remove)),
+    );
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateRole {
+    name: String,
+    #[serde(default)]
+    description: String,
+    scopes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeRole {
+    description: Option<String>,
+    scopes: Option<Vec<String>>,
+}
+
+/// Role names: 1–63 of `a-z0-9._-`.
+pub fn role_name(value: &str) -> Result<(), AdminError> {
+    let ok = (1..=63).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid("name", "must be 1-63 characters of a-z, 0-9, '.', '_', '-'"))
+    }
+}
+
+fn description(value: &str) -> Result<String, AdminError> {
+    if value.chars().count() > 512 {
+        return Err(invalid("description", "at most 512 characters"));
+    }
+    Ok(value.trim().to_owned())
+}
+
+async fn create(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    Body(body): Body<CreateRole>,
+) -> Result<HttpResponse, AdminError> {
+    let principal = Principal::from_request(&req, &state).await?;
+    principal.require(SERVICE_ACCOUNTS_WRITE)?;
+    role_name(&body.name)?;
+    let set = scopes(&body.scopes)?;
+    principal.may_grant(&set)?;
+    let now = state.now();
+    let row = RoleRow {
+        name: body.name,
+        description: description(&body.description)?,
+        scopes: set.to_string(),
+        created_at: now,
+        updated_at: now,
+    };
+    let saved = row.clone();
+    state
+        .db
+        .run(move |conn| {
+            gatepass_store::transaction(conn, |conn| {
+                roles::insert(conn, &saved)?;
+                audit::append(conn, &[event(&principal, now, "role.created", &saved.name)])
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(Role::of(&row)))
+}
+
+async fn list(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
+    Principal::from_request(&req, &state).await?.require_directory_read()?;
+    let rows = state.db.run(roles::list).await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items: rows.iter().map(Role::of).collect(),
+        next_cursor: None,
+    }))
+}
+
+async fn find(state: &AdminState, name: String) -> Result<RoleRow, AdminError> {
+    state
+        .db
+        .run(move |conn| roles::get(conn, &name))
+        .await?
+        .ok_or(AdminError::NotFound("role"))
+}
+
+async fn read(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    Principal::from_request(&req, &state).await?.require_directory_read()?;
+    Ok(HttpResponse::Ok().json(Role::of(&find(&state, path.into_inner()).await?)))
+}
+
+async fn change(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    path: web::Path<String>,
+    Body(body): Body<ChangeRole>,
+) -> Result<HttpResponse, AdminError> {
+    let principal = Principal::from_request(&req, &state).await?;
+    principal.require(SERVICE_ACCOUNTS_WRITE)?;
+    let mut row = find(&state, path.into_inner()).await?;
+    if let Some(value) = &body.description {
+        row.description = description(value)?;
+    }
+    if let Some(values) = &body.scopes {
+        let set = scopes(values)?;
+        principal.may_grant(&set)?;
+        row.scopes = set.to_string();
+    }
+    let now = state.now();
+    row.updated_at = now;
+    let saved = row.clone();
+    state
+        .db
+        .run(move |conn| {
+            gatepass_store::transaction(conn, |conn| {
+                roles::update(conn, &saved)?;
+                audit::append(conn, &[event(&principal, now, "role.changed", &saved.name)])
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Role::of(&row)))
+}
+
+async fn remove(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let principal = Principal::from_request(&req, &state).await?;
+    principal.require(SERVICE_ACCOUNTS_WRITE)?;
+    let name = path.into_inner();
+    let now = state.now();
+    let deleted = state
+        .db
+        .run(move |conn| {
+            gatepass_store::transaction(conn, |conn| {
+                let deleted = roles::delete(conn, &name)?;
+                if deleted {
+                    audit::append(conn, &[event(&principal, now, "role.deleted", &name)])?;
+                }
+                Ok(deleted)
+            })
+        })
+        .await?;
+    if deleted {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(AdminError::NotFound("role"))
+    }
+}

@@ -1,0 +1,232 @@
+//! `/admin/v1/service-accounts`: non-human identities whose roles bound their clients' scopes.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use gatepass_core::ScopeSet;
+use gatepass_store::audit;
+use gatepass_store::service_accounts::{self, ServiceAccountRow};
+use gatepass_store::{Conn, StoreError, roles};
+use serde::Deserialize;
+
+use crate::principal::{Principal, SERVICE_ACCOUNTS_WRITE};
+use crate::problem::{AdminError, Body, invalid};
+use crate::views::{Page, ServiceAccount};
+use crate::{AdminState, event};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/service-accounts")
+            .route(web::post().to(create))
+            .route(web::get().to(list)),
+    )
+    .service(
+        web::resource("/service-accounts/{id}")
+            .route(web::get().to(read))
+            .route(web::patch().to(change))
+            .route(web::delete().to(remove)),
+    );
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateServiceAccount {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeServiceAccount {
+    name: Option<String>,
+    description: Option<String>,
+    roles: Option<Vec<String>>,
+    status: Option<String>,
+}
+
+fn account_name(value: &str) -> Result<String, AdminError> {
+    let ok = (1..=63).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(invalid("name", "must be 1-63 characters of a-z, 0-9, '.', '_', '-'"))
+    }
+}
+
+/// The scopes the roles carry; an unknown role is a refusal naming `roles`.
+fn role_scopes(conn: &mut Conn, names: &[String]) -> Result<Result<ScopeSet, String>, StoreError> {
+    let mut all = Vec::new();
+    for name in names {
+        match roles::get(conn, name)? {
+            None => return Ok(Err(name.clone())),
+            Some(role) => all.extend(ScopeSet::parse(&role.scopes).unwrap_or_default().iter().cloned()),
+        }
+    }
+    Ok(Ok(all.into_iter().collect()))
+}
+
+async fn checked_roles(
+    state: &AdminState,
+    principal: &Principal,
+    names: Vec<String>,
+) -> Result<Vec<String>, AdminError> {
+    let lookup = names.clone();
+    match state.db.run(move |conn| role_scopes(conn, &lookup)).await? {
+        Err(unknown) => Err(invalid("roles", format!("no role named {unknown:?}"))),
+        Ok(scopes) => {
+            principal.may_grant(&scopes)?;
+            Ok(names)
+        }
+    }
+}
+
+async fn create(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    Body(body): Body<CreateServiceAccount>,
+) -> Result<HttpResponse, AdminError> {
+    let principal = Principal::from_request(&req, &state).await?;
+    principal.require(SERVICE_ACCOUNTS_WRITE)?;
+    let name = account_name(&body.name)?;
+    if body.description.chars().count() > 512 {
+        return Err(invalid("description", "at most 512 characters"));
+    }
+    let roles = checked_roles(&state, &principal, body.roles).await?;
+    let now = state.now();
+    let row = ServiceAccountRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        name,
+        description: body.description.trim().to_owned(),
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+    };
+    let (saved, assigned) = (row.clone(), roles.clone());
+    state
+        .db
+        .run(move |conn| {
+            gatepass_store::transaction(conn, |conn| {
+                service_accounts::insert(conn, &saved, &assigned)?;
+                audit::append(conn, &[event(&principal, now, "service_account.created", &saved.id)])
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(ServiceAccount::of(&row, roles)))
+}
+
+async fn list(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
+    Principal::from_request(&req, &state).await?.require_directory_read()?;
+    let rows = state.db.run(service_accounts::list).await?;
+    let items = rows
+        .into_iter()
+        .map(|(row, roles)| ServiceAccount::of(&row, roles))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+async fn find(state: &AdminState, id: String) -> Result<(ServiceAccountRow, Vec<String>), AdminError> {
+    state
+        .db
+        .run(move |conn| {
+            let Some(row) = service_accounts::get(conn, &id)? else {
+                return Ok(None);
+            };
+            let roles = service_accounts::role_names(conn, &id)?;
+            Ok(Some((row, roles)))
+        })
+        .await?
+        .ok_or(AdminError::NotFound("service account"))
+}
+
+async fn read(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    Principal::from_request(&req, &state).await?.require_directory_read()?;
+    let (row, roles) = find(&state, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(ServiceAccount::of(&row, roles)))
+}
+
+async fn change(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    path: web::Path<String>,
+    Body(body): Body<ChangeServiceAccount>,
+) -> Result<HttpResponse, AdminError> {
+    let principal = Principal::from_request(&req, &state).await?;
+    principal.require(SERVICE_ACCOUNTS_WRITE)?;
+    let (mut row, mut roles) = find(&state, path.into_inner()).await?;
+    if let Some(value) = &body.name {
+        row.name = account_name(value)?;
+    }
+    if let Some(value) = &body.description {
+        if value.chars().count() > 512 {
+            return Err(invalid("description", "at most 512 characters"));
+        }
+        row.description = value.trim().to_owned();
+    }
+    if let Some(values) = body.roles {
+        roles = checked_roles(&state, &principal, values).await?;
+    }
+    match body.status.as_deref() {
+        None => {}
+        Some("active") => row.disabled = false,
+        Some("disabled") => row.disabled = true,
+        Some(_) => return Err(invalid("status", "must be active or disabled")),
+    }
+    let now = state.now();
+    row.updated_at = now;
+    let (saved, assigned) = (row.clone(), roles.clone());
+    state
+        .db
+        .run(move |conn| {
+            gatepass_store::transaction(conn, |conn| {
+                service_accounts::update(conn, &saved, &assigned)?;
+                audit::append(conn, &[event(&principal, now, "service_account.changed", &saved.id)])
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ServiceAccount::of(&row, roles)))
+}
+
+async fn remove(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let principal = Principal::from_request(&req, &state).await?;
+    principal.require(SERVICE_ACCOUNTS_WRITE)?;
+    let id = path.into_inner();
+    let now = state.now();
+    let deleted = state
+        .db
+        .run(move |conn| {
+            gatepass_store::transaction(conn, |conn| {
+                let deleted = service_accounts::delete(conn, &id)?;
+                if deleted {
+                    audit::append(conn, &[event(&principal, now, "service_account.deleted", &id)])?;
+                }
+                Ok(deleted)
+            })
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                AdminError::Conflict("the service account still has clients; move or delete them first".into())
+            }
+            other => other.into(),
+        })?;
+    if deleted {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(AdminError::NotFound("service account"))
+    }
+}

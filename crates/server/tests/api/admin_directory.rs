@@ -1,0 +1,101 @@
+//! Roles, service accounts and the audit log over the admin API.
+
+use serde_json::{Value, json};
+
+use crate::admin::{admin_token, call, creds_of, status_of, token_with, until_status};
+use crate::helpers::{Credentials, spawn_app};
+use reqwest::Method;
+
+gatepass_store::both_backends! {
+    async fn roles_and_service_accounts_bound_what_clients_get(backend) {
+        let app = spawn_app(backend).await;
+        let admin = admin_token(&app).await;
+
+        let (_, roles) = call(&app, &admin, Method::GET, "/admin/v1/roles", None).await;
+        let names: Vec<&str> = roles["items"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["admin", "auditor", "client-manager"], "default roles");
+
+        let (status, role) = call(&app, &admin, Method::POST, "/admin/v1/roles", Some(json!({"name": "reader", "description": "reads sites", "scopes": ["sites:read"]}))).await;
+        assert_eq!(status, 201, "{role}");
+        assert_eq!(call(&app, &admin, Method::POST, "/admin/v1/roles", Some(json!({"name": "reader", "scopes": []}))).await.0, 409);
+        assert_eq!(call(&app, &admin, Method::POST, "/admin/v1/roles", Some(json!({"name": "Bad Name", "scopes": []}))).await.0, 422);
+
+        let (status, account) = call(&app, &admin, Method::POST, "/admin/v1/service-accounts", Some(json!({"name": "billing", "roles": ["reader"]}))).await;
+        assert_eq!(status, 201, "{account}");
+        assert_eq!(account["roles"], json!(["reader"]));
+        assert_eq!(account["status"], "active");
+        let account_id = account["id"].as_str().unwrap().to_owned();
+        let (status, problem) = call(&app, &admin, Method::POST, "/admin/v1/service-accounts", Some(json!({"name": "x", "roles": ["ghost"]}))).await;
+        assert_eq!((status, problem["field"].as_str()), (422, Some("roles")));
+
+        let (status, created) = call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({
+            "service_account_id": account_id, "scopes": ["sites:read", "scripts:write"]
+        }))).await;
+        assert_eq!(status, 201, "{created}");
+        assert!(created["client"]["name"].as_str().unwrap().starts_with("billing-"), "default name <service_account>-<date>");
+        let creds = creds_of(&created);
+        let body = app.token_body(&creds, &[("grant_type", "client_credentials")]).await;
+        assert_eq!(body["scope"], "sites:read", "the role narrows the client's scopes");
+
+        let (status, _) = call(&app, &admin, Method::PATCH, &format!("/admin/v1/service-accounts/{account_id}"), Some(json!({"status": "disabled"}))).await;
+        assert_eq!(status, 200);
+        assert!(until_status(&app, &creds, 401).await, "disabling the service account stops its clients");
+        assert_eq!(call(&app, &admin, Method::DELETE, &format!("/admin/v1/service-accounts/{account_id}"), None).await.0, 409, "it still has a client");
+        let client_id = creds.client_id.clone();
+        assert_eq!(call(&app, &admin, Method::DELETE, &format!("/admin/v1/clients/{client_id}"), None).await.0, 204);
+        assert_eq!(call(&app, &admin, Method::DELETE, &format!("/admin/v1/service-accounts/{account_id}"), None).await.0, 204);
+        assert_eq!(call(&app, &admin, Method::GET, &format!("/admin/v1/service-accounts/{account_id}"), None).await.0, 404);
+
+        let (status, changed) = call(&app, &admin, Method::PATCH, "/admin/v1/roles/reader", Some(json!({"scopes": ["sites:read", "reports:read"]}))).await;
+        assert_eq!((status, changed["scopes"].clone()), (200, json!(["reports:read", "sites:read"])));
+        assert_eq!(call(&app, &admin, Method::DELETE, "/admin/v1/roles/reader", None).await.0, 204);
+        assert_eq!(call(&app, &admin, Method::GET, "/admin/v1/roles/reader", None).await.0, 404);
+
+        // No escalation through roles: a service-account manager can not hand out gatepass:admin.
+        let manager = token_with(&app, &["gatepass:service-accounts:write"]).await;
+        assert_eq!(call(&app, &manager, Method::POST, "/admin/v1/roles", Some(json!({"name": "root", "scopes": ["gatepass:admin"]}))).await.0, 403);
+        assert_eq!(call(&app, &manager, Method::POST, "/admin/v1/service-accounts", Some(json!({"name": "sneaky", "roles": ["admin"]}))).await.0, 403);
+        assert_eq!(call(&app, &manager, Method::POST, "/admin/v1/service-accounts", Some(json!({"name": "plain"}))).await.0, 201);
+    }
+
+    async fn the_audit_log_is_filtered_and_paginated_and_needs_its_scope(backend) {
+        let app = spawn_app(backend).await;
+        let admin = admin_token(&app).await;
+        for i in 0..5 {
+            call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({"name": format!("c{i}")}))).await;
+        }
+        let wrong = Credentials { client_id: "gpc_01m85tb01me5drr7wnn5zekyn0".into(), secret: crate::helpers::fresh_secret() };
+        assert_eq!(status_of(&app, &wrong).await, 401);
+
+        let manager = token_with(&app, &["gatepass:clients:write"]).await;
+        assert_eq!(call(&app, &manager, Method::GET, "/admin/v1/audit-events", None).await.0, 403);
+
+        let mut seen = Vec::new();
+        let mut path = "/admin/v1/audit-events?action=client.created&limit=2".to_owned();
+        loop {
+            let (status, page) = call(&app, &admin, Method::GET, &path, None).await;
+            assert_eq!(status, 200, "{page}");
+            seen.extend(page["items"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()));
+            match page["next_cursor"].as_str() {
+                Some(cursor) => path = format!("/admin/v1/audit-events?action=client.created&limit=2&cursor={cursor}"),
+                None => break,
+            }
+        }
+        // Five by the admin API, plus the CLI's own (bootstrap, the manager's client).
+        assert_eq!(seen.len(), 7);
+        let (_, cli) = call(&app, &admin, Method::GET, "/admin/v1/audit-events?actor=cli", None).await;
+        assert!(cli["items"].as_array().unwrap().iter().all(|e| e["actor"] == "cli"));
+        let found = crate::helpers::eventually(std::time::Duration::from_secs(3), || async {
+            let (_, denied) = call(&app, &admin, Method::GET, "/admin/v1/audit-events?action=token.denied", None).await;
+            denied["items"].as_array().unwrap().iter().find(|e| e["reason"] == "unknown_secret").cloned()
+        })
+        .await
+        .expect("the failed authentication is in the log with its reason");
+        assert_eq!(found["outcome"], "failure");
+        assert!(found["occurred_at"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(call(&app, &admin, Method::GET, "/admin/v1/audit-events?since=yesterday", None).await.0, 422);
+        let (_, none) = call(&app, &admin, Method::GET, "/admin/v1/audit-events?until=2001-01-01T00:00:00Z", None).await;
+        assert_eq!(none["items"], json!([]));
+        let _: Value = none;
+    }
+}
