@@ -16,6 +16,8 @@ pub const CLIENTS_WRITE: &str = "gatepass:clients:write";
 
 /// Create and change roles and service accounts.
 pub const SERVICE_ACCOUNTS_WRITE: &str = "gatepass:service-accounts:write";
+/// Rotate signing keys.
+pub const KEYS_WRITE: &str = "gatepass:keys:write";
 /// Read the audit log.
 pub const AUDIT_READ: &str = "gatepass:audit:read";
 

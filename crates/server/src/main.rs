@@ -1,6 +1,7 @@
 //! `gatepass`: the OAuth 2.0 client-credentials authorization server.
 #![forbid(unsafe_code)]
 
+mod admin_keys;
 mod cli;
 mod commands;
 mod config;

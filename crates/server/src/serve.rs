@@ -100,11 +100,14 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
             })
         };
 
+        let admin_keys = web::Data::new(crate::admin_keys::Keys(Arc::clone(&keys)));
         let app_service = service.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_service.clone())
                 .app_data(admin.clone())
+                .app_data(admin_keys.clone())
+                .configure(crate::admin_keys::configure)
                 .configure(gatepass_admin::configure)
                 .wrap(from_fn(request_id))
                 .configure(gatepass_auth::http::configure)

@@ -110,9 +110,14 @@ pub fn update(conn: &mut Conn, row: &ServiceAccountRow, roles: &[String]) -> Res
 pub fn delete(conn: &mut Conn, id: &str) -> Result<bool, StoreError> {
     use crate::schema::clients;
     conn.transaction(|conn| {
-        let clients: i64 = clients::table.filter(clients::service_account_id.eq(id)).count().get_result(conn)?;
+        let clients: i64 = clients::table
+            .filter(clients::service_account_id.eq(id))
+            .count()
+            .get_result(conn)?;
         if clients > 0 {
-            return Err(StoreError::Conflict(format!("service account {id} still has {clients} clients")));
+            return Err(StoreError::Conflict(format!(
+                "service account {id} still has {clients} clients"
+            )));
         }
         Ok(diesel::delete(service_accounts::table.find(id)).execute(conn)? == 1)
     })

@@ -98,4 +98,25 @@ gatepass_store::both_backends! {
         assert_eq!(none["items"], json!([]));
         let _: Value = none;
     }
+
+    async fn signing_keys_are_listed_and_rotated_on_demand(backend) {
+        let app = spawn_app(backend).await;
+        let admin = admin_token(&app).await;
+        let (status, keys) = call(&app, &admin, Method::GET, "/admin/v1/signing-keys", None).await;
+        assert_eq!(status, 200);
+        assert_eq!(keys["items"].as_array().unwrap().len(), 1);
+        assert_eq!(keys["items"][0]["state"], "active");
+
+        let manager = token_with(&app, &["gatepass:clients:write"]).await;
+        assert_eq!(call(&app, &manager, Method::POST, "/admin/v1/signing-keys/rotate", None).await.0, 403);
+        let (status, rotated) = call(&app, &admin, Method::POST, "/admin/v1/signing-keys/rotate", None).await;
+        assert_eq!((status, rotated["status"].as_str()), (200, Some("scheduled")));
+        assert!(rotated["activates_at"].as_str().unwrap().ends_with('Z'));
+        let (_, again) = call(&app, &admin, Method::POST, "/admin/v1/signing-keys/rotate", None).await;
+        assert_eq!(again["status"], "already_pending");
+        let (_, keys) = call(&app, &admin, Method::GET, "/admin/v1/signing-keys", None).await;
+        let states: Vec<&str> = keys["items"].as_array().unwrap().iter().map(|k| k["state"].as_str().unwrap()).collect();
+        assert_eq!(states, ["active", "pending"]);
+        assert_eq!(app.jwks().await["keys"].as_array().unwrap().len(), 2, "the pending key is published at once");
+    }
 }

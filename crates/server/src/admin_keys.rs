@@ -1,0 +1,72 @@
+//! `/admin/v1/signing-keys`: the key schedule, and rotation on demand. Wired here because
+//! the keys belong to the token service (`gatepass-auth`) and callers are authorized the
+//! admin API's way (`gatepass-admin`).
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use gatepass_admin::AdminState;
+use gatepass_admin::principal::{KEYS_WRITE, Principal};
+use gatepass_admin::problem::AdminError;
+use gatepass_auth::keys::{KeyManager, Plan};
+use gatepass_core::format_utc;
+use gatepass_store::audit;
+
+/// The key manager, as app data for these routes.
+pub struct Keys(pub Arc<KeyManager>);
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/admin/v1/signing-keys").route(web::get().to(list)))
+        .service(web::resource("/admin/v1/signing-keys/rotate").route(web::post().to(rotate)));
+}
+
+fn unavailable(error: &gatepass_auth::keys::KeyError) -> AdminError {
+    log::error!("signing key operation failed: {error}");
+    AdminError::Store(gatepass_store::StoreError::Unavailable(error.to_string()))
+}
+
+async fn list(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    keys: web::Data<Keys>,
+) -> Result<HttpResponse, AdminError> {
+    let principal = Principal::from_request(&req, &state).await?;
+    if !principal.holds(KEYS_WRITE) {
+        principal.require_directory_read()?;
+    }
+    let items = keys.0.summaries().await.map_err(|e| unavailable(&e))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "next_cursor": null })))
+}
+
+async fn rotate(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    keys: web::Data<Keys>,
+) -> Result<HttpResponse, AdminError> {
+    let principal = Principal::from_request(&req, &state).await?;
+    principal.require(KEYS_WRITE)?;
+    let plan = keys.0.rotate_now().await.map_err(|e| unavailable(&e))?;
+    let at = |t: i64| time::OffsetDateTime::from_unix_timestamp(t).map_or_else(|_| t.to_string(), format_utc);
+    let (status, activates_at) = match plan {
+        Plan::Create { activates_at, .. } => {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let row = gatepass_store::audit::AuditEventRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                occurred_at: now,
+                actor: principal.client_id.clone(),
+                action: "signing_key.rotated".to_owned(),
+                target: Some("signing-keys".to_owned()),
+                outcome: "success".to_owned(),
+                reason: None,
+                request_id: principal.request_id.clone(),
+                source_addr: principal.source_addr.clone(),
+                details: None,
+            };
+            state.db.run(move |conn| audit::append(conn, &[row])).await?;
+            ("scheduled", Some(at(activates_at)))
+        }
+        Plan::AlreadyPending(activates_at) => ("already_pending", Some(at(activates_at))),
+        Plan::Keep => ("unchanged", None),
+    };
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": status, "activates_at": activates_at })))
+}
