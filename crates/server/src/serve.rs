@@ -15,7 +15,7 @@ use gatepass_auth::audit::AuditLog;
 use gatepass_auth::keys::KeyManager;
 use gatepass_auth::usage::UsageRecorder;
 use gatepass_auth::{TokenService, TokenSettings};
-use gatepass_core::RequestId;
+use gatepass_core::{Clock, RequestId};
 use gatepass_resource_guard::{GuardConfig, Validator};
 
 use crate::config::Settings;
@@ -80,25 +80,12 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
             clock: context.clock.clone(),
         });
 
-        let maintenance = {
-            let keys = Arc::clone(&keys);
-            let clock = context.clock.clone();
-            let every = settings.key_settings().refresh_interval;
-            actix_web::rt::spawn(async move {
-                let mut tick = tokio::time::interval(every);
-                tick.tick().await;
-                loop {
-                    tick.tick().await;
-                    if let Err(error) = keys.maintain().await {
-                        log::error!("key schedule maintenance failed: {error}");
-                    }
-                    let jwks = keys.ring().jwks_json(clock.now().unix_timestamp());
-                    if let Err(error) = admin_validator.update_jwks(&jwks) {
-                        log::error!("admin token validator could not take the new keys: {error}");
-                    }
-                }
-            })
-        };
+        let maintenance = actix_web::rt::spawn(maintain_keys(
+            Arc::clone(&keys),
+            admin_validator,
+            context.clock.clone(),
+            settings.key_settings().refresh_interval,
+        ));
 
         let admin_keys = web::Data::new(crate::admin_keys::Keys(Arc::clone(&keys)));
         let app_service = service.clone();
@@ -134,6 +121,27 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
         log::info!("stopped");
         Ok::<(), Box<dyn std::error::Error>>(())
     })
+}
+
+/// Runs the key schedule every `every` and hands the admin API's validator the keys.
+async fn maintain_keys(
+    keys: Arc<KeyManager>,
+    admin_validator: Validator,
+    clock: Arc<dyn Clock>,
+    every: std::time::Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(error) = keys.maintain().await {
+            log::error!("key schedule maintenance failed: {error}");
+        }
+        let jwks = keys.ring().jwks_json(clock.now().unix_timestamp());
+        if let Err(error) = admin_validator.update_jwks(&jwks) {
+            log::error!("admin token validator could not take the new keys: {error}");
+        }
+    }
 }
 
 /// Gives every request an id (the caller's `X-Request-Id` if plain, else a new one),
