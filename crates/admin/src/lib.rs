@@ -9,6 +9,7 @@
 
 mod audit;
 mod clients;
+mod export;
 mod labels;
 pub mod principal;
 pub mod problem;
@@ -60,7 +61,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(secrets::configure)
             .configure(roles::configure)
             .configure(service_accounts::configure)
-            .configure(audit::configure),
+            .configure(audit::configure)
+            .configure(export::configure),
     );
 }
 

@@ -62,6 +62,9 @@ impl Client {
 /// A secret's metadata; never the secret.
 #[derive(Serialize)]
 pub struct Secret {
+    /// Only in exports, where secrets of every client are listed together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
     id: String,
     key_prefix: String,
     label: Option<String>,
@@ -83,6 +86,7 @@ impl Secret {
             "active"
         };
         Self {
+            client_id: None,
             id: row.id.clone(),
             key_prefix: row.key_prefix.clone(),
             label: row.label.clone(),
@@ -91,6 +95,16 @@ impl Secret {
             expires_at: row.expires_at.map(date),
             last_used_at: row.last_used_at.map(date),
             use_count: row.use_count,
+        }
+    }
+}
+
+impl Secret {
+    /// The view of a row with its client id, for exports.
+    pub fn with_client(row: &SecretRow, now: i64) -> Self {
+        Self {
+            client_id: Some(row.client_id.clone()),
+            ..Self::of(row, now)
         }
     }
 }

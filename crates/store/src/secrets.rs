@@ -37,6 +37,14 @@ pub fn list_for_client(conn: &mut Conn, client_id: &str) -> Result<Vec<SecretRow
         .load(conn)?)
 }
 
+/// Every secret of every client, by client then age (for export).
+pub fn list_all(conn: &mut Conn) -> Result<Vec<SecretRow>, StoreError> {
+    Ok(client_secrets::table
+        .order((client_secrets::client_id.asc(), client_secrets::created_at.asc()))
+        .select(SecretRow::as_select())
+        .load(conn)?)
+}
+
 /// One secret of a client.
 pub fn get(conn: &mut Conn, client_id: &str, secret_id: &str) -> Result<Option<SecretRow>, StoreError> {
     Ok(client_secrets::table

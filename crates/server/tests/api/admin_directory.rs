@@ -119,4 +119,42 @@ gatepass_store::both_backends! {
         assert_eq!(states, ["active", "pending"]);
         assert_eq!(app.jwks().await["keys"].as_array().unwrap().len(), 2, "the pending key is published at once");
     }
+
+    async fn exports_are_json_or_csv_with_a_header_row(backend) {
+        let app = spawn_app(backend).await;
+        let admin = admin_token(&app).await;
+        for i in 0..3 {
+            call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({"name": format!("e{i}, \"quoted\""), "labels": {"team": "x"}}))).await;
+        }
+        let (status, clients) = call(&app, &admin, Method::GET, "/admin/v1/export/clients", None).await;
+        assert_eq!(status, 200);
+        let count = clients.as_array().unwrap().len();
+        assert_eq!(count, 4, "three made here and the bootstrap admin");
+        for (path, columns, rows) in [
+            ("/admin/v1/export/clients", vec!["client_id", "name", "scopes", "labels", "status", "last_used_at"], count),
+            ("/admin/v1/export/secrets", vec!["client_id", "id", "key_prefix", "status", "use_count"], count),
+            ("/admin/v1/export/audit-events", vec!["id", "occurred_at", "actor", "action", "target", "outcome"], 0),
+        ] {
+            let response = app.http.get(app.url(path)).bearer_auth(&admin).header("accept", "text/csv").send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+            let text = response.text().await.unwrap();
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+            assert!(columns.iter().all(|c| headers.contains(&(*c).to_owned())), "{path}: {headers:?}");
+            let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+            if rows > 0 {
+                assert_eq!(records.len(), rows, "{path}");
+            } else {
+                assert!(!records.is_empty(), "{path}");
+            }
+            if path.ends_with("clients") {
+                let names: Vec<&str> = records.iter().map(|r| r.get(1).unwrap()).collect();
+                assert!(names.contains(&"e0, \"quoted\""), "quoting survives: {names:?}");
+            }
+        }
+        let manager = token_with(&app, &["gatepass:clients:write"]).await;
+        assert_eq!(call(&app, &manager, Method::GET, "/admin/v1/export/audit-events", None).await.0, 403);
+        assert_eq!(call(&app, &manager, Method::GET, "/admin/v1/export/clients", None).await.0, 200);
+    }
 }
