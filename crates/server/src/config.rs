@@ -56,6 +56,7 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct ServerSection {
     pub bind: String,
+    pub admin_bind: String,
     pub workers: usize,
 }
 
@@ -122,6 +123,7 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.bind_addr()?;
+        self.admin_bind_addr()?;
         if !self.issuer.is_empty() && !self.issuer.starts_with("https://") && !self.issuer.starts_with("http://") {
             return Err(invalid("issuer", "must be an http:// or https:// URL"));
         }
@@ -178,6 +180,18 @@ impl Settings {
             .bind
             .parse()
             .map_err(|_| invalid("server.bind", "must be HOST:PORT, e.g. 127.0.0.1:8080"))
+    }
+
+    /// The separate admin listener's address, if one is configured.
+    pub fn admin_bind_addr(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        if self.server.admin_bind.is_empty() {
+            return Ok(None);
+        }
+        self.server
+            .admin_bind
+            .parse()
+            .map(Some)
+            .map_err(|_| invalid("server.admin_bind", "must be empty or HOST:PORT, e.g. 127.0.0.1:8081"))
     }
 
     /// Database settings; the URL defaults to `SQLite` in the data directory.

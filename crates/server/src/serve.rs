@@ -37,83 +37,53 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
     };
 
     actix_web::rt::System::new().block_on(async move {
-        gatepass_core::jwt_crypto::install();
-        let keys = Arc::new(KeyManager::new(
-            context.db.clone(),
-            &context.master_key,
-            settings.key_settings(),
-            context.clock.clone(),
-        ));
-        keys.maintain().await?;
-        let audit = AuditLog::start(context.db.clone(), context.clock.clone());
-        let token_settings = TokenSettings {
-            issuer: issuer.clone(),
-            default_ttl_seconds: settings.tokens.default_ttl_seconds,
-            credential_cache_ttl: std::time::Duration::from_millis(settings.tokens.credential_cache_ttl_ms),
-            body_limit: settings.tokens.body_limit_bytes,
-        };
-        let usage = Arc::new(UsageRecorder::new(context.db.clone()));
-        let usage_flusher = usage.start(std::time::Duration::from_millis(
-            settings.tokens.usage_flush_interval_ms,
-        ));
-        let service = web::Data::new(TokenService::new(
-            context.db.clone(),
-            Arc::clone(&keys),
-            &context.master_key,
-            audit.clone(),
-            Arc::clone(&usage),
-            token_settings,
-            context.clock.clone(),
-        )?);
-
-        // The admin API is a resource server of Gatepass, validating against our own keys.
-        let admin_validator = Validator::from_jwks(
-            GuardConfig::new(&issuer, &issuer),
-            &keys.ring().jwks_json(context.clock.now().unix_timestamp()),
-        )?;
-        let admin = web::Data::new(AdminState {
-            db: context.db.clone(),
-            validator: admin_validator.clone(),
-            pepper: context.master_key.secret_pepper(),
-            secret_prefix: settings.secret_prefix(),
-            max_secrets: settings.secrets.max_per_client,
-            clock: context.clock.clone(),
-        });
-
-        let maintenance = actix_web::rt::spawn(maintain_keys(
-            Arc::clone(&keys),
-            admin_validator,
-            context.clock.clone(),
-            settings.key_settings().refresh_interval,
-        ));
-
-        let admin_keys = web::Data::new(crate::admin_keys::Keys(Arc::clone(&keys)));
-        let app_service = service.clone();
-        let server = HttpServer::new(move || {
+        let Services {
+            parts,
+            audit,
+            usage,
+            background,
+        } = start(&context, settings, &issuer).await?;
+        let admin_listener = settings.admin_bind_addr()?.map(TcpListener::bind).transpose()?;
+        let separate_admin = admin_listener.is_some();
+        let public_parts = parts.clone();
+        let public = HttpServer::new(move || {
+            let parts = public_parts.clone();
             App::new()
-                .app_data(app_service.clone())
-                .app_data(admin.clone())
-                .app_data(admin_keys.clone())
-                .configure(crate::admin_keys::configure)
-                .configure(gatepass_admin::configure)
                 .wrap(from_fn(request_id))
-                .configure(gatepass_auth::http::configure)
-                .route(
-                    "/healthz",
-                    web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
-                )
-                .route("/readyz", web::get().to(readyz))
+                .configure(move |cfg| routes(cfg, &parts, true, !separate_admin))
         })
         .workers(workers)
         .listen(listener)?
         .run();
-
         println!("gatepass listening on http://{address} (issuer {issuer})");
+        let admin_server = match admin_listener {
+            None => None,
+            Some(admin_listener) => {
+                let admin_address = admin_listener.local_addr()?;
+                let server = HttpServer::new(move || {
+                    let parts = parts.clone();
+                    App::new()
+                        .wrap(from_fn(request_id))
+                        .configure(move |cfg| routes(cfg, &parts, false, true))
+                })
+                .workers(1)
+                .listen(admin_listener)?
+                .run();
+                println!("gatepass admin listening on http://{admin_address}");
+                Some(server)
+            }
+        };
         std::io::stdout().flush()?;
-        log::info!("listening address={address} issuer={issuer} workers={workers}");
-        server.await?;
-        maintenance.abort();
-        usage_flusher.abort();
+        log::info!("listening address={address} issuer={issuer} workers={workers} separate_admin={separate_admin}");
+        match admin_server {
+            None => public.await?,
+            Some(admin_server) => {
+                tokio::try_join!(public, admin_server)?;
+            }
+        }
+        for task in background {
+            task.abort();
+        }
         if let Err(error) = usage.flush().await {
             log::error!("usage counts lost at shutdown: {error}");
         }
@@ -121,6 +91,106 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
         log::info!("stopped");
         Ok::<(), Box<dyn std::error::Error>>(())
     })
+}
+
+/// Everything `serve` starts before it listens.
+struct Services {
+    parts: Parts,
+    audit: AuditLog,
+    usage: Arc<UsageRecorder>,
+    /// Key maintenance and the usage flusher, stopped at shutdown.
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Loads the keys, starts the audit writer, the usage recorder and key maintenance, and
+/// builds the token service and the admin API.
+async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<Services, Box<dyn std::error::Error>> {
+    gatepass_core::jwt_crypto::install();
+    let keys = Arc::new(KeyManager::new(
+        context.db.clone(),
+        &context.master_key,
+        settings.key_settings(),
+        context.clock.clone(),
+    ));
+    keys.maintain().await?;
+    let audit = AuditLog::start(context.db.clone(), context.clock.clone());
+    let usage = Arc::new(UsageRecorder::new(context.db.clone()));
+    let usage_flusher = usage.start(std::time::Duration::from_millis(
+        settings.tokens.usage_flush_interval_ms,
+    ));
+    let token_settings = TokenSettings {
+        issuer: issuer.to_owned(),
+        default_ttl_seconds: settings.tokens.default_ttl_seconds,
+        credential_cache_ttl: std::time::Duration::from_millis(settings.tokens.credential_cache_ttl_ms),
+        body_limit: settings.tokens.body_limit_bytes,
+    };
+    let service = web::Data::new(TokenService::new(
+        context.db.clone(),
+        Arc::clone(&keys),
+        &context.master_key,
+        audit.clone(),
+        Arc::clone(&usage),
+        token_settings,
+        context.clock.clone(),
+    )?);
+    // The admin API is a resource server of Gatepass, validating against our own keys.
+    let admin_validator = Validator::from_jwks(
+        GuardConfig::new(issuer, issuer),
+        &keys.ring().jwks_json(context.clock.now().unix_timestamp()),
+    )?;
+    let admin = web::Data::new(AdminState {
+        db: context.db.clone(),
+        validator: admin_validator.clone(),
+        pepper: context.master_key.secret_pepper(),
+        secret_prefix: settings.secret_prefix(),
+        max_secrets: settings.secrets.max_per_client,
+        clock: context.clock.clone(),
+    });
+    let maintenance = actix_web::rt::spawn(maintain_keys(
+        Arc::clone(&keys),
+        admin_validator,
+        context.clock.clone(),
+        settings.key_settings().refresh_interval,
+    ));
+    let parts = Parts {
+        service,
+        admin,
+        keys: web::Data::new(crate::admin_keys::Keys(Arc::clone(&keys))),
+    };
+    Ok(Services {
+        parts,
+        audit,
+        usage,
+        background: vec![maintenance, usage_flusher],
+    })
+}
+
+/// What the route handlers need, shared by the public and the admin listener.
+#[derive(Clone)]
+struct Parts {
+    service: web::Data<TokenService>,
+    admin: web::Data<AdminState>,
+    keys: web::Data<crate::admin_keys::Keys>,
+}
+
+/// Mounts the token service (`public`) and the admin API (`admin`), plus health checks.
+fn routes(cfg: &mut web::ServiceConfig, parts: &Parts, public: bool, admin: bool) {
+    cfg.app_data(parts.service.clone())
+        .app_data(parts.admin.clone())
+        .app_data(parts.keys.clone());
+    if admin {
+        // Before the /admin/v1 scope, which would otherwise answer these paths with 404.
+        cfg.configure(crate::admin_keys::configure)
+            .configure(gatepass_admin::configure);
+    }
+    if public {
+        cfg.configure(gatepass_auth::http::configure);
+    }
+    cfg.route(
+        "/healthz",
+        web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
+    )
+    .route("/readyz", web::get().to(readyz));
 }
 
 /// Runs the key schedule every `every` and hands the admin API's validator the keys.

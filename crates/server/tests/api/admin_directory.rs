@@ -157,4 +157,19 @@ gatepass_store::both_backends! {
         assert_eq!(call(&app, &manager, Method::GET, "/admin/v1/export/audit-events", None).await.0, 403);
         assert_eq!(call(&app, &manager, Method::GET, "/admin/v1/export/clients", None).await.0, 200);
     }
+
+    async fn a_separate_admin_listener_keeps_the_admin_api_off_the_public_one(backend) {
+        let app = crate::helpers::spawn_app_with(backend, &[("GATEPASS__SERVER__ADMIN_BIND", "127.0.0.1:0")]).await;
+        let admin_base = app.admin_address.clone().expect("admin listener");
+        let admin = admin_token(&app).await;
+        let public = app.http.get(app.url("/admin/v1/clients")).bearer_auth(&admin).send().await.unwrap();
+        assert_eq!(public.status(), 404, "no admin API on the public listener");
+        let private = app.http.get(format!("{admin_base}/admin/v1/clients")).bearer_auth(&admin).send().await.unwrap();
+        assert_eq!(private.status(), 200);
+        let anonymous = app.http.get(format!("{admin_base}/admin/v1/clients")).send().await.unwrap();
+        assert_eq!(anonymous.status(), 401);
+        let token = app.http.post(format!("{admin_base}/oauth2/token")).send().await.unwrap();
+        assert_eq!(token.status(), 404, "no token endpoint on the admin listener");
+        assert_eq!(app.http.get(format!("{admin_base}/healthz")).send().await.unwrap().status(), 200);
+    }
 }

@@ -21,6 +21,8 @@ pub const MASTER_KEY: [u8; 32] = [42; 32];
 
 pub struct TestApp {
     pub address: String,
+    /// The separate admin listener, when `GATEPASS__SERVER__ADMIN_BIND` was given.
+    pub admin_address: Option<String>,
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
     pub database: Arc<TestDatabase>,
@@ -143,8 +145,18 @@ pub fn spawn_node(database: &Arc<TestDatabase>, extra: &[(&str, &str)]) -> TestA
         .find(|w| w.starts_with("http://"))
         .unwrap()
         .to_owned();
+    let admin_address = env.iter().any(|(k, _)| k == "GATEPASS__SERVER__ADMIN_BIND").then(|| {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("admin listener address");
+        line.split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap()
+            .to_owned()
+    });
     TestApp {
         address,
+        admin_address,
         dir,
         http: http_client(),
         database: Arc::clone(database),
