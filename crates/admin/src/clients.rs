@@ -200,7 +200,7 @@ async fn create(
         })?;
     Ok(HttpResponse::Created().json(serde_json::json!({
         "client": Client::of(&client, now),
-        "secret": Secret::of(&secret_row, now),
+        "secret": Secret::of(&secret_row, state.moment()),
         "client_secret": secret.expose(),
     })))
 }

@@ -96,8 +96,7 @@ async fn export_clients(req: HttpRequest, state: web::Data<AdminState>) -> Resul
 async fn export_secrets(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
     Principal::from_request(&req, &state).await?.require_read()?;
     let rows = state.db.run(secrets::list_all).await?;
-    let now = state.now();
-    let items: Vec<Secret> = rows.iter().map(|r| Secret::with_client(r, now)).collect();
+    let items: Vec<Secret> = rows.iter().map(|r| Secret::with_client(r, state.moment())).collect();
     if wants_csv(&req) {
         csv_response("secrets", &items)
     } else {

@@ -41,6 +41,8 @@ pub struct AdminState {
     pub secret_prefix: SecretPrefix,
     /// Most usable secrets a client may hold at once.
     pub max_secrets: usize,
+    /// Secrets older than this are due for rotation (`secrets.max_age_days`), if set.
+    pub max_secret_age: Option<i64>,
     /// Now.
     pub clock: Arc<dyn Clock>,
 }
@@ -69,6 +71,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 impl AdminState {
     fn now(&self) -> i64 {
         self.clock.now().unix_timestamp()
+    }
+
+    fn moment(&self) -> views::Moment {
+        views::Moment {
+            now: self.now(),
+            max_secret_age: self.max_secret_age,
+        }
     }
 }
 

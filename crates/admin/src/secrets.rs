@@ -19,7 +19,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list)),
     )
     .service(web::resource("/clients/{client_id}/secrets/{secret_id}/revoke").route(web::post().to(revoke)))
-    .service(web::resource("/clients/{client_id}/secrets/{secret_id}").route(web::delete().to(remove)));
+    .service(web::resource("/clients/{client_id}/secrets/{secret_id}").route(web::delete().to(remove)))
+    .service(web::resource("/secrets/due").route(web::get().to(due)));
 }
 
 /// A secret used this recently needs `force=true` to be deleted.
@@ -102,7 +103,7 @@ async fn create(
         .await?;
     match outcome {
         Ok(()) => Ok(HttpResponse::Created().json(serde_json::json!({
-            "secret": Secret::of(&row, now),
+            "secret": Secret::of(&row, state.moment()),
             "client_secret": secret.expose(),
         }))),
         Err(RotationRefused::UnknownClient) => Err(AdminError::NotFound("client")),
@@ -120,13 +121,12 @@ async fn list(
     let principal = Principal::from_request(&req, &state).await?;
     principal.require_read()?;
     let client = find(&state, path.into_inner()).await?;
-    let now = state.now();
     let rows = state
         .db
         .run(move |conn| secrets::list_for_client(conn, &client.client_id))
         .await?;
     Ok(HttpResponse::Ok().json(Page {
-        items: rows.iter().map(|r| Secret::of(r, now)).collect(),
+        items: rows.iter().map(|r| Secret::of(r, state.moment())).collect(),
         next_cursor: None,
     }))
 }
@@ -155,7 +155,7 @@ async fn revoke(
         })
         .await?
         .ok_or(AdminError::NotFound("secret"))?;
-    Ok(HttpResponse::Ok().json(Secret::of(&row, now)))
+    Ok(HttpResponse::Ok().json(Secret::of(&row, state.moment())))
 }
 
 async fn remove(
@@ -188,4 +188,20 @@ async fn remove(
         })
         .await?;
     outcome.map(|()| HttpResponse::NoContent().finish())
+}
+
+/// Every usable secret older than the rotation policy allows (empty when no policy is set).
+async fn due(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
+    Principal::from_request(&req, &state).await?.require_read()?;
+    let moment = state.moment();
+    let rows = state.db.run(secrets::list_all).await?;
+    let items: Vec<Secret> = rows
+        .iter()
+        .map(|r| Secret::with_client(r, moment))
+        .filter(Secret::is_due)
+        .collect();
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: None,
+    }))
 }

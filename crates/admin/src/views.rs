@@ -73,11 +73,23 @@ pub struct Secret {
     expires_at: Option<String>,
     last_used_at: Option<String>,
     use_count: i64,
+    /// Usable and older than the rotation policy's maximum age.
+    due_for_rotation: bool,
+}
+
+/// When a secret view is taken, and the rotation policy it is judged by.
+#[derive(Clone, Copy, Debug)]
+pub struct Moment {
+    /// Now, in seconds since the epoch.
+    pub now: i64,
+    /// `secrets.max_age_days` in seconds, if a policy is set.
+    pub max_secret_age: Option<i64>,
 }
 
 impl Secret {
-    /// The view of a row at `now`.
-    pub fn of(row: &SecretRow, now: i64) -> Self {
+    /// The view of a row at `moment`.
+    pub fn of(row: &SecretRow, moment: Moment) -> Self {
+        let now = moment.now;
         let status = if row.revoked_at.is_some() {
             "revoked"
         } else if row.expires_at.is_some_and(|at| at <= now) {
@@ -95,17 +107,24 @@ impl Secret {
             expires_at: row.expires_at.map(date),
             last_used_at: row.last_used_at.map(date),
             use_count: row.use_count,
+            due_for_rotation: status == "active"
+                && moment.max_secret_age.is_some_and(|age| row.created_at + age <= now),
         }
     }
 }
 
 impl Secret {
     /// The view of a row with its client id, for exports.
-    pub fn with_client(row: &SecretRow, now: i64) -> Self {
+    pub fn with_client(row: &SecretRow, moment: Moment) -> Self {
         Self {
             client_id: Some(row.client_id.clone()),
-            ..Self::of(row, now)
+            ..Self::of(row, moment)
         }
+    }
+
+    /// Whether the policy says to rotate it.
+    pub fn is_due(&self) -> bool {
+        self.due_for_rotation
     }
 }
 

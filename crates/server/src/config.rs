@@ -75,6 +75,7 @@ pub struct SecretsSection {
     pub master_key_file: String,
     pub generate_master_key: bool,
     pub max_per_client: usize,
+    pub max_age_days: u32,
 }
 
 #[derive(Debug, Deserialize)]

@@ -144,6 +144,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         pepper: context.master_key.secret_pepper(),
         secret_prefix: settings.secret_prefix(),
         max_secrets: settings.secrets.max_per_client,
+        max_secret_age: (settings.secrets.max_age_days > 0).then(|| i64::from(settings.secrets.max_age_days) * 86_400),
         clock: context.clock.clone(),
     });
     let maintenance = actix_web::rt::spawn(maintain_keys(

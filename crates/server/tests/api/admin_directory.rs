@@ -172,4 +172,26 @@ gatepass_store::both_backends! {
         assert_eq!(token.status(), 404, "no token endpoint on the admin listener");
         assert_eq!(app.http.get(format!("{admin_base}/healthz")).send().await.unwrap().status(), 200);
     }
+
+    async fn secrets_past_the_maximum_age_are_reported_due_for_rotation(backend) {
+        let app = crate::helpers::spawn_app_with(backend, &[("GATEPASS__SECRETS__MAX_AGE_DAYS", "90")]).await;
+        let admin = admin_token(&app).await;
+        let (_, created) = call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({"name": "old-timer"}))).await;
+        let client_id = created["client"]["client_id"].as_str().unwrap().to_owned();
+        assert_eq!(created["secret"]["due_for_rotation"], false);
+        // A secret made 100 days ago, straight in the database.
+        let mut old = gatepass_store::secrets::list_for_client(&mut app.db().conn().unwrap(), &client_id).unwrap().remove(0);
+        old.id = "old-secret".into();
+        old.secret_hash = vec![1; 32];
+        old.created_at -= 100 * 86_400;
+        gatepass_store::secrets::insert(&mut app.db().conn().unwrap(), &old).unwrap();
+
+        let (_, due) = call(&app, &admin, Method::GET, "/admin/v1/secrets/due", None).await;
+        let ids: Vec<&str> = due["items"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["old-secret"]);
+        assert_eq!(due["items"][0]["client_id"], client_id.as_str());
+        let (_, listed) = call(&app, &admin, Method::GET, &format!("/admin/v1/clients/{client_id}/secrets"), None).await;
+        let flags: Vec<bool> = listed["items"].as_array().unwrap().iter().map(|s| s["due_for_rotation"].as_bool().unwrap()).collect();
+        assert_eq!(flags.iter().filter(|d| **d).count(), 1);
+    }
 }
