@@ -4,19 +4,22 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use gatepass_core::parse_utc;
 use gatepass_store::audit::{self, AuditFilter};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::AdminState;
 use crate::principal::{AUDIT_READ, Principal};
-use crate::problem::{AdminError, invalid};
+use crate::problem::{AdminError, Problem, invalid};
 use crate::views::{AuditEvent, Page};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/audit-events").route(web::get().to(list)));
 }
 
-#[derive(Deserialize)]
+/// Filters (all narrow) and pagination; times are `yyyy-MM-ddTHH:mm:ssZ`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct AuditQuery {
+pub struct AuditQuery {
     since: Option<String>,
     until: Option<String>,
     actor: Option<String>,
@@ -36,6 +39,10 @@ fn time(field: &'static str, value: Option<&str>) -> Result<Option<i64>, AdminEr
         .transpose()
 }
 
+/// The audit log, newest first.
+#[utoipa::path(get, path = "/admin/v1/audit-events", tag = "audit", params(AuditQuery),
+    responses((status = 200, description = "A page of events", body = Page<AuditEvent>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    security(("bearer" = ["gatepass:audit:read"])))]
 async fn list(
     req: HttpRequest,
     state: web::Data<AdminState>,

@@ -10,10 +10,12 @@ use gatepass_store::clients::{self, ClientFilter, ClientRow};
 use gatepass_store::secrets::SecretRow;
 use gatepass_store::{audit, service_accounts};
 use serde::{Deserialize, Deserializer};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::principal::{CLIENTS_WRITE, Principal};
+use crate::problem::Problem;
 use crate::problem::{AdminError, Body, invalid};
-use crate::views::{Client, Page, Secret};
+use crate::views::{Client, CreatedClient, Page, Secret};
 use crate::{AdminState, event, labels};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -33,9 +35,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Token lifetimes a client may set.
 const TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=86_400;
 
-#[derive(Deserialize)]
+/// A new client.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateClient {
+pub struct CreateClient {
     name: Option<String>,
     service_account_id: Option<String>,
     #[serde(default)]
@@ -54,10 +57,11 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     Option::<T>::deserialize(d).map(Some)
 }
 
-#[derive(Deserialize)]
+/// Changes to a client; absent fields stay as they are, `null` clears.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(clippy::option_option)] // absent = unchanged, null = cleared
-struct ChangeClient {
+pub struct ChangeClient {
     name: Option<String>,
     scopes: Option<Vec<String>>,
     audiences: Option<Vec<String>>,
@@ -69,9 +73,11 @@ struct ChangeClient {
     status: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// Filters and pagination of the client list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+pub struct ListQuery {
     label: Option<String>,
     status: Option<String>,
     limit: Option<i64>,
@@ -121,6 +127,10 @@ fn expiry(value: Option<&str>, now: i64) -> Result<Option<i64>, AdminError> {
     Ok(Some(at))
 }
 
+/// Create a client; the answer holds its first secret, shown once.
+#[utoipa::path(post, path = "/admin/v1/clients", tag = "clients", request_body = CreateClient,
+    responses((status = 201, description = "Created", body = CreatedClient), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    security(("bearer" = ["gatepass:clients:write"])))]
 async fn create(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -198,13 +208,17 @@ async fn create(
             gatepass_store::StoreError::Corrupt(message) => invalid("service_account_id", message),
             other => other.into(),
         })?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "client": Client::of(&client, now),
-        "secret": Secret::of(&secret_row, state.moment()),
-        "client_secret": secret.expose(),
-    })))
+    Ok(HttpResponse::Created().json(CreatedClient {
+        client: Client::of(&client, now),
+        secret: Secret::of(&secret_row, state.moment()),
+        client_secret: secret.expose().to_owned(),
+    }))
 }
 
+/// List clients, cursor-paginated, filtered by label and status.
+#[utoipa::path(get, path = "/admin/v1/clients", tag = "clients", params(ListQuery),
+    responses((status = 200, description = "A page of clients", body = Page<Client>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    security(("bearer" = ["gatepass:clients:read"])))]
 async fn list(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -261,6 +275,10 @@ pub async fn find(state: &AdminState, client_id: String) -> Result<ClientRow, Ad
         .ok_or(AdminError::NotFound("client"))
 }
 
+/// Read a client.
+#[utoipa::path(get, path = "/admin/v1/clients/{client_id}", tag = "clients", params(("client_id" = String, Path, description = "The client id, gpc_…")),
+    responses((status = 200, description = "The client", body = Client), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem)),
+    security(("bearer" = ["gatepass:clients:read"])))]
 async fn read(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -272,6 +290,10 @@ async fn read(
     Ok(HttpResponse::Ok().json(Client::of(&row, state.now())))
 }
 
+/// Change a client (name, scopes, audiences, labels, TTL, expiry, status).
+#[utoipa::path(patch, path = "/admin/v1/clients/{client_id}", tag = "clients", request_body = ChangeClient, params(("client_id" = String, Path, description = "The client id, gpc_…")),
+    responses((status = 200, description = "The changed client", body = Client), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    security(("bearer" = ["gatepass:clients:write"])))]
 async fn change(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -323,6 +345,10 @@ async fn change(
     Ok(HttpResponse::Ok().json(Client::of(&row, now)))
 }
 
+/// Delete a client and its secrets.
+#[utoipa::path(delete, path = "/admin/v1/clients/{client_id}", tag = "clients", params(("client_id" = String, Path, description = "The client id, gpc_…")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem)),
+    security(("bearer" = ["gatepass:clients:write"])))]
 async fn remove(
     req: HttpRequest,
     state: web::Data<AdminState>,

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::AdminState;
 use crate::principal::{AUDIT_READ, Principal};
-use crate::problem::AdminError;
+use crate::problem::{AdminError, Problem};
 use crate::views::{AuditEvent, Client, Secret, date};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -61,6 +61,10 @@ struct ClientCsv {
     last_used_at: String,
 }
 
+/// Everything, as JSON or (with `Accept: text/csv`) CSV with a header row.
+#[utoipa::path(get, path = "/admin/v1/export/clients", tag = "export",
+    responses((status = 200, description = "JSON array, or CSV", body = Vec<Client>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem)),
+    security(("bearer" = ["gatepass:clients:read"])))]
 async fn export_clients(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
     Principal::from_request(&req, &state).await?.require_read()?;
     let rows = state
@@ -93,6 +97,10 @@ async fn export_clients(req: HttpRequest, state: web::Data<AdminState>) -> Resul
     csv_response("clients", &csv_rows)
 }
 
+/// Everything, as JSON or (with `Accept: text/csv`) CSV with a header row.
+#[utoipa::path(get, path = "/admin/v1/export/secrets", tag = "export",
+    responses((status = 200, description = "JSON array, or CSV", body = Vec<Secret>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem)),
+    security(("bearer" = ["gatepass:clients:read"])))]
 async fn export_secrets(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
     Principal::from_request(&req, &state).await?.require_read()?;
     let rows = state.db.run(secrets::list_all).await?;
@@ -104,6 +112,10 @@ async fn export_secrets(req: HttpRequest, state: web::Data<AdminState>) -> Resul
     }
 }
 
+/// Everything, as JSON or (with `Accept: text/csv`) CSV with a header row.
+#[utoipa::path(get, path = "/admin/v1/export/audit-events", tag = "export",
+    responses((status = 200, description = "JSON array, or CSV", body = Vec<AuditEvent>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem)),
+    security(("bearer" = ["gatepass:audit:read"])))]
 async fn export_audit(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
     Principal::from_request(&req, &state).await?.require(AUDIT_READ)?;
     let rows = state

@@ -28,6 +28,8 @@ use gatepass_store::audit::AuditEventRow;
 
 use crate::principal::Principal;
 use crate::problem::AdminError;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 /// What the admin API needs; one per process.
 pub struct AdminState {
@@ -94,5 +96,46 @@ fn event(principal: &Principal, now: i64, action: &str, target: &str) -> AuditEv
         request_id: principal.request_id.clone(),
         source_addr: principal.source_addr.clone(),
         details: None,
+    }
+}
+
+/// The admin API's `OpenAPI` document (merged with the token endpoint's by the server).
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        clients::create, clients::list, clients::read, clients::change, clients::remove,
+        secrets::create, secrets::list, secrets::revoke, secrets::remove, secrets::due,
+        roles::create, roles::list, roles::read, roles::change, roles::remove,
+        service_accounts::create, service_accounts::list, service_accounts::read, service_accounts::change, service_accounts::remove,
+        audit::list,
+        export::export_clients, export::export_secrets, export::export_audit,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "clients", description = "API clients (service credentials)"),
+        (name = "secrets", description = "Client secrets and rotation"),
+        (name = "roles", description = "Roles: names for sets of scopes"),
+        (name = "service-accounts", description = "Non-human identities whose roles bound their clients"),
+        (name = "audit", description = "The append-only audit log"),
+        (name = "export", description = "Bulk export as JSON or CSV"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme: a Gatepass access token.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
     }
 }

@@ -46,13 +46,19 @@ pub enum AdminError {
     Store(#[from] StoreError),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem<'a> {
+    /// A URI naming the kind of problem.
     #[serde(rename = "type")]
     kind: &'a str,
+    /// A short summary.
     title: &'a str,
+    /// The HTTP status.
     status: u16,
+    /// What happened, for a person.
     detail: String,
+    /// The offending field, for validation problems.
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
 }

@@ -4,10 +4,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use gatepass_store::audit;
 use gatepass_store::roles::{self, RoleRow};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::clients::scopes;
 use crate::principal::{Principal, SERVICE_ACCOUNTS_WRITE};
-use crate::problem::{AdminError, Body, invalid};
+use crate::problem::{AdminError, Body, Problem, invalid};
 use crate::views::{Page, Role};
 use crate::{AdminState, event};
 
@@ -25,18 +26,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Deserialize)]
+/// A new role.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateRole {
+pub struct CreateRole {
     name: String,
     #[serde(default)]
     description: String,
     scopes: Vec<String>,
 }
 
-#[derive(Deserialize)]
+/// Changes to a role.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChangeRole {
+pub struct ChangeRole {
     description: Option<String>,
     scopes: Option<Vec<String>>,
 }
@@ -61,6 +64,10 @@ fn description(value: &str) -> Result<String, AdminError> {
     Ok(value.trim().to_owned())
 }
 
+/// Create a role.
+#[utoipa::path(post, path = "/admin/v1/roles", tag = "roles", request_body = CreateRole,
+    responses((status = 201, description = "Created", body = Role), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    security(("bearer" = ["gatepass:service-accounts:write"])))]
 async fn create(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -92,6 +99,10 @@ async fn create(
     Ok(HttpResponse::Created().json(Role::of(&row)))
 }
 
+/// Every role.
+#[utoipa::path(get, path = "/admin/v1/roles", tag = "roles",
+    responses((status = 200, description = "The roles", body = Page<Role>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem)),
+    security(("bearer" = ["gatepass:clients:read"])))]
 async fn list(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
     Principal::from_request(&req, &state).await?.require_directory_read()?;
     let rows = state.db.run(roles::list).await?;
@@ -109,6 +120,10 @@ async fn find(state: &AdminState, name: String) -> Result<RoleRow, AdminError> {
         .ok_or(AdminError::NotFound("role"))
 }
 
+/// Read a role.
+#[utoipa::path(get, path = "/admin/v1/roles/{name}", tag = "roles", params(("name" = String, Path)),
+    responses((status = 200, description = "The role", body = Role), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem)),
+    security(("bearer" = ["gatepass:clients:read"])))]
 async fn read(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -118,6 +133,10 @@ async fn read(
     Ok(HttpResponse::Ok().json(Role::of(&find(&state, path.into_inner()).await?)))
 }
 
+/// Change a role's description or scopes.
+#[utoipa::path(patch, path = "/admin/v1/roles/{name}", tag = "roles", request_body = ChangeRole, params(("name" = String, Path)),
+    responses((status = 200, description = "The changed role", body = Role), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    security(("bearer" = ["gatepass:service-accounts:write"])))]
 async fn change(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -150,6 +169,10 @@ async fn change(
     Ok(HttpResponse::Ok().json(Role::of(&row)))
 }
 
+/// Delete a role.
+#[utoipa::path(delete, path = "/admin/v1/roles/{name}", tag = "roles", params(("name" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem)),
+    security(("bearer" = ["gatepass:service-accounts:write"])))]
 async fn remove(
     req: HttpRequest,
     state: web::Data<AdminState>,

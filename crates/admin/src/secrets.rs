@@ -5,11 +5,13 @@ use gatepass_core::{ClientSecret, parse_utc};
 use gatepass_store::audit;
 use gatepass_store::secrets::{self, RotationRefused, SecretRow};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::clients::find;
 use crate::principal::{CLIENTS_WRITE, Principal};
+use crate::problem::Problem;
 use crate::problem::{AdminError, Body, invalid};
-use crate::views::{Page, Secret};
+use crate::views::{CreatedSecret, Page, Secret};
 use crate::{AdminState, event};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -26,21 +28,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// A secret used this recently needs `force=true` to be deleted.
 const RECENT_USE: i64 = 24 * 3600;
 
-#[derive(Deserialize, Default)]
+/// A new secret; with a grace period, older usable secrets expire after it.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateSecret {
+pub struct CreateSecret {
     label: Option<String>,
     expires_at: Option<String>,
     grace_period_seconds: Option<i64>,
 }
 
-#[derive(Deserialize)]
+/// `force=true` deletes a secret used in the last 24 hours.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct DeleteQuery {
+pub struct DeleteQuery {
     #[serde(default)]
     force: bool,
 }
 
+/// Rotate: add a secret, shown once; `grace_period_seconds` lets older ones expire after it.
+#[utoipa::path(post, path = "/admin/v1/clients/{client_id}/secrets", tag = "secrets", request_body = CreateSecret, params(("client_id" = String, Path, description = "The client id, gpc_…")),
+    responses((status = 201, description = "Created", body = CreatedSecret), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem), (status = 409, description = "The client holds the maximum of usable secrets", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    security(("bearer" = ["gatepass:clients:write"])))]
 async fn create(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -102,10 +111,10 @@ async fn create(
         })
         .await?;
     match outcome {
-        Ok(()) => Ok(HttpResponse::Created().json(serde_json::json!({
-            "secret": Secret::of(&row, state.moment()),
-            "client_secret": secret.expose(),
-        }))),
+        Ok(()) => Ok(HttpResponse::Created().json(CreatedSecret {
+            secret: Secret::of(&row, state.moment()),
+            client_secret: secret.expose().to_owned(),
+        })),
         Err(RotationRefused::UnknownClient) => Err(AdminError::NotFound("client")),
         Err(RotationRefused::LimitReached(max)) => Err(AdminError::Conflict(format!(
             "the client already has {max} usable secrets; revoke one or rotate with a grace period that lets older ones expire first"
@@ -113,6 +122,10 @@ async fn create(
     }
 }
 
+/// A client's secrets: metadata only, never a secret.
+#[utoipa::path(get, path = "/admin/v1/clients/{client_id}/secrets", tag = "secrets", params(("client_id" = String, Path, description = "The client id, gpc_…")),
+    responses((status = 200, description = "The secrets", body = Page<Secret>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem)),
+    security(("bearer" = ["gatepass:clients:read"])))]
 async fn list(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -131,6 +144,10 @@ async fn list(
     }))
 }
 
+/// Revoke a secret now.
+#[utoipa::path(post, path = "/admin/v1/clients/{client_id}/secrets/{secret_id}/revoke", tag = "secrets", params(("client_id" = String, Path), ("secret_id" = String, Path)),
+    responses((status = 200, description = "The revoked secret", body = Secret), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem)),
+    security(("bearer" = ["gatepass:clients:write"])))]
 async fn revoke(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -158,6 +175,10 @@ async fn revoke(
     Ok(HttpResponse::Ok().json(Secret::of(&row, state.moment())))
 }
 
+/// Delete a secret for good (`force=true` if used in the last 24 hours).
+#[utoipa::path(delete, path = "/admin/v1/clients/{client_id}/secrets/{secret_id}", tag = "secrets", params(("client_id" = String, Path), ("secret_id" = String, Path), DeleteQuery),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem), (status = 409, description = "Used in the last 24 hours; pass force=true", body = Problem)),
+    security(("bearer" = ["gatepass:clients:write"])))]
 async fn remove(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -191,6 +212,9 @@ async fn remove(
 }
 
 /// Every usable secret older than the rotation policy allows (empty when no policy is set).
+#[utoipa::path(get, path = "/admin/v1/secrets/due", tag = "secrets",
+    responses((status = 200, description = "Secrets due for rotation", body = Page<Secret>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem)),
+    security(("bearer" = ["gatepass:clients:read"])))]
 async fn due(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
     Principal::from_request(&req, &state).await?.require_read()?;
     let moment = state.moment();

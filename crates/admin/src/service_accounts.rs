@@ -6,9 +6,10 @@ use gatepass_store::audit;
 use gatepass_store::service_accounts::{self, ServiceAccountRow};
 use gatepass_store::{Conn, StoreError, roles};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::principal::{Principal, SERVICE_ACCOUNTS_WRITE};
-use crate::problem::{AdminError, Body, invalid};
+use crate::problem::{AdminError, Body, Problem, invalid};
 use crate::views::{Page, ServiceAccount};
 use crate::{AdminState, event};
 
@@ -26,9 +27,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Deserialize)]
+/// A new service account.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateServiceAccount {
+pub struct CreateServiceAccount {
     name: String,
     #[serde(default)]
     description: String,
@@ -36,9 +38,10 @@ struct CreateServiceAccount {
     roles: Vec<String>,
 }
 
-#[derive(Deserialize)]
+/// Changes to a service account.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChangeServiceAccount {
+pub struct ChangeServiceAccount {
     name: Option<String>,
     description: Option<String>,
     roles: Option<Vec<String>>,
@@ -84,6 +87,10 @@ async fn checked_roles(
     }
 }
 
+/// Create a service account.
+#[utoipa::path(post, path = "/admin/v1/service-accounts", tag = "service-accounts", request_body = CreateServiceAccount,
+    responses((status = 201, description = "Created", body = ServiceAccount), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    security(("bearer" = ["gatepass:service-accounts:write"])))]
 async fn create(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -118,6 +125,10 @@ async fn create(
     Ok(HttpResponse::Created().json(ServiceAccount::of(&row, roles)))
 }
 
+/// Every service account.
+#[utoipa::path(get, path = "/admin/v1/service-accounts", tag = "service-accounts",
+    responses((status = 200, description = "The service accounts", body = Page<ServiceAccount>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem)),
+    security(("bearer" = ["gatepass:clients:read"])))]
 async fn list(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
     Principal::from_request(&req, &state).await?.require_directory_read()?;
     let rows = state.db.run(service_accounts::list).await?;
@@ -145,6 +156,10 @@ async fn find(state: &AdminState, id: String) -> Result<(ServiceAccountRow, Vec<
         .ok_or(AdminError::NotFound("service account"))
 }
 
+/// Read a service account.
+#[utoipa::path(get, path = "/admin/v1/service-accounts/{id}", tag = "service-accounts", params(("id" = String, Path)),
+    responses((status = 200, description = "The service account", body = ServiceAccount), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem)),
+    security(("bearer" = ["gatepass:clients:read"])))]
 async fn read(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -155,6 +170,10 @@ async fn read(
     Ok(HttpResponse::Ok().json(ServiceAccount::of(&row, roles)))
 }
 
+/// Change a service account (name, description, roles, status).
+#[utoipa::path(patch, path = "/admin/v1/service-accounts/{id}", tag = "service-accounts", request_body = ChangeServiceAccount, params(("id" = String, Path)),
+    responses((status = 200, description = "The changed service account", body = ServiceAccount), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    security(("bearer" = ["gatepass:service-accounts:write"])))]
 async fn change(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -197,6 +216,10 @@ async fn change(
     Ok(HttpResponse::Ok().json(ServiceAccount::of(&row, roles)))
 }
 
+/// Delete a service account that has no clients.
+#[utoipa::path(delete, path = "/admin/v1/service-accounts/{id}", tag = "service-accounts", params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem), (status = 409, description = "It still has clients", body = Problem)),
+    security(("bearer" = ["gatepass:service-accounts:write"])))]
 async fn remove(
     req: HttpRequest,
     state: web::Data<AdminState>,

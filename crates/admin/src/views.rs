@@ -8,6 +8,7 @@ use gatepass_store::secrets::SecretRow;
 use gatepass_store::service_accounts::ServiceAccountRow;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 use crate::labels;
 
@@ -17,7 +18,7 @@ pub fn date(seconds: i64) -> String {
 }
 
 /// A client as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[allow(clippy::struct_field_names)] // `client_id` is the contract's field name
 pub struct Client {
     client_id: String,
@@ -60,7 +61,7 @@ impl Client {
 }
 
 /// A secret's metadata; never the secret.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Secret {
     /// Only in exports, where secrets of every client are listed together.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,8 +130,8 @@ impl Secret {
 }
 
 /// A page of a list.
-#[derive(Serialize)]
-pub struct Page<T> {
+#[derive(Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
     /// The items.
     pub items: Vec<T>,
     /// Pass as `cursor` for the next page; `null` on the last one.
@@ -138,7 +139,7 @@ pub struct Page<T> {
 }
 
 /// A role as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Role {
     name: String,
     description: String,
@@ -157,7 +158,7 @@ impl Role {
 }
 
 /// A service account as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ServiceAccount {
     id: String,
     name: String,
@@ -182,7 +183,7 @@ impl ServiceAccount {
 }
 
 /// An audit event as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AuditEvent {
     id: String,
     occurred_at: String,
@@ -210,4 +211,25 @@ impl AuditEvent {
             source_addr: row.source_addr.clone(),
         }
     }
+}
+
+/// A new client and its first secret, shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedClient {
+    /// The client.
+    pub client: Client,
+    /// The first secret's metadata.
+    pub secret: Secret,
+    /// The secret itself: store it now, it is never shown again.
+    #[schema(example = "gps_2bYV3hQ8pT0kXcLmN4rS7uW9yA1dF6gJ5eH0iK3oP8qR2sT4v5wXz1")]
+    pub client_secret: String,
+}
+
+/// A new secret, shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedSecret {
+    /// Its metadata.
+    pub secret: Secret,
+    /// The secret itself: store it now, it is never shown again.
+    pub client_secret: String,
 }

@@ -5,6 +5,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use gatepass_core::{ClientId, RequestId};
 use oxide_auth::endpoint::{NormalizedParameter, QueryParameter};
 use serde::Serialize;
+use utoipa::OpenApi;
 
 use crate::TokenService;
 use crate::audit::AuditEvent;
@@ -25,15 +26,63 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/.well-known/openid-configuration").route(web::get().to(metadata)));
 }
 
-#[derive(Serialize)]
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Serialize, utoipa::ToSchema)]
 struct TokenBody<'a> {
+    /// The JWT access token (RFC 9068).
     access_token: &'a str,
+    /// Always `Bearer`.
     token_type: &'static str,
+    /// Lifetime in seconds; equals `exp - iat`.
     expires_in: i64,
+    /// The granted scopes, space-separated.
     scope: &'a str,
 }
 
-/// `POST /oauth2/token` (RFC 6749 §4.4).
+/// The token request (`application/x-www-form-urlencoded`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documentation only: the handler parses the form itself
+struct TokenForm {
+    /// Must be `client_credentials`.
+    grant_type: String,
+    /// Space-separated scopes; none: every scope the client may have.
+    scope: Option<String>,
+    /// The audience wanted (or `resource`, RFC 8707); none: the client's audiences.
+    audience: Option<String>,
+    /// For `client_secret_post` (else HTTP Basic).
+    client_id: Option<String>,
+    /// For `client_secret_post` (else HTTP Basic).
+    client_secret: Option<String>,
+}
+
+/// An error response (RFC 6749 §5.2).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documentation only: rendered by `TokenError::to_response`
+struct OAuthError {
+    /// `invalid_request`, `invalid_client`, `unauthorized_client`, `unsupported_grant_type`,
+    /// `invalid_scope`, `invalid_target` or `temporarily_unavailable`.
+    error: String,
+    /// For a person.
+    error_description: String,
+}
+
+/// The `OpenAPI` document of the token endpoint and discovery.
+#[derive(OpenApi)]
+#[openapi(paths(token, jwks, metadata), tags((name = "oauth2", description = "Token endpoint and discovery")))]
+pub struct ApiDoc;
+
+/// `POST /oauth2/token` (RFC 6749 §4.4): a client-credentials token.
+#[utoipa::path(post, path = "/oauth2/token", tag = "oauth2",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "A token; Cache-Control: no-store", body = TokenBody),
+        (status = 400, description = "invalid_request, unsupported_grant_type, invalid_scope, invalid_target", body = OAuthError),
+        (status = 401, description = "invalid_client (WWW-Authenticate: Basic after Basic)", body = OAuthError),
+        (status = 405, description = "Not POST", body = OAuthError),
+        (status = 413, description = "Body over the limit", body = OAuthError),
+        (status = 503, description = "temporarily_unavailable, with Retry-After", body = OAuthError),
+    ),
+    security(("basic" = []), ()))]
 async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<TokenService>) -> HttpResponse {
     let request_id = req.extensions().get::<RequestId>().cloned();
     let limit = service.settings.body_limit;
@@ -184,7 +233,9 @@ fn parse_form(body: &[u8]) -> Option<NormalizedParameter> {
     Some(form)
 }
 
-/// `GET /.well-known/jwks.json`.
+/// `GET /.well-known/jwks.json`: the public signing keys (pending, active, retired).
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "oauth2",
+    responses((status = 200, description = "A JWK Set; Cache-Control: max-age per the key schedule", body = serde_json::Value)))]
 async fn jwks(service: web::Data<TokenService>) -> HttpResponse {
     let jwks = service.keys.ring().jwks_json(service.clock.now().unix_timestamp());
     let max_age = service.keys.settings().jwks_max_age.as_secs();
@@ -194,7 +245,9 @@ async fn jwks(service: web::Data<TokenService>) -> HttpResponse {
         .body(jwks)
 }
 
-/// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414), also at `/.well-known/openid-configuration`.
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth2",
+    responses((status = 200, description = "Authorization server metadata", body = serde_json::Value)))]
 async fn metadata(service: web::Data<TokenService>) -> HttpResponse {
     let max_age = service.keys.settings().jwks_max_age.as_secs();
     HttpResponse::Ok()

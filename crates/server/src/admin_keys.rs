@@ -25,6 +25,12 @@ fn unavailable(error: &gatepass_auth::keys::KeyError) -> AdminError {
     AdminError::Store(gatepass_store::StoreError::Unavailable(error.to_string()))
 }
 
+/// The signing-key schedule: every key and its state.
+#[utoipa::path(get, path = "/admin/v1/signing-keys", tag = "signing-keys",
+    responses((status = 200, description = "Every key with its state", body = serde_json::Value),
+        (status = 401, description = "No valid bearer token", body = gatepass_admin::problem::Problem),
+        (status = 403, description = "Missing scope", body = gatepass_admin::problem::Problem)),
+    security(("bearer" = ["gatepass:keys:write"])))]
 async fn list(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -38,6 +44,12 @@ async fn list(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "next_cursor": null })))
 }
 
+/// Publish the next signing key now; it signs after `keys.publish_ahead_seconds`.
+#[utoipa::path(post, path = "/admin/v1/signing-keys/rotate", tag = "signing-keys",
+    responses((status = 200, description = "`scheduled`, `already_pending` or `unchanged`, with `activates_at`", body = serde_json::Value),
+        (status = 401, description = "No valid bearer token", body = gatepass_admin::problem::Problem),
+        (status = 403, description = "Missing scope", body = gatepass_admin::problem::Problem)),
+    security(("bearer" = ["gatepass:keys:write"])))]
 async fn rotate(
     req: HttpRequest,
     state: web::Data<AdminState>,

@@ -41,6 +41,8 @@ pub enum Command {
     /// Signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Print the OpenAPI 3.1 document (as committed in docs/openapi.json).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]

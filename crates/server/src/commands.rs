@@ -51,6 +51,10 @@ pub fn run(command: Command, settings: &Settings) -> Result<()> {
             },
             json,
         ),
+        Command::Openapi => {
+            println!("{}", crate::openapi::to_json());
+            Ok(())
+        }
         Command::Keys(KeysCommand::List { json }) => list_keys(settings, json),
         Command::Keys(KeysCommand::Rotate { json }) => rotate_keys(settings, json),
     }

@@ -187,6 +187,9 @@ fn routes(cfg: &mut web::ServiceConfig, parts: &Parts, public: bool, admin: bool
     if public {
         cfg.configure(gatepass_auth::http::configure);
     }
+    if admin {
+        cfg.configure(crate::openapi::configure);
+    }
     cfg.route(
         "/healthz",
         web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),

@@ -1,0 +1,59 @@
+//! The OpenAPI 3.1 document of the whole server, generated from the code (utoipa), served
+//! at `/openapi.json` with a reference UI at `/docs` whose assets are inside the binary.
+
+use actix_web::{HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Gatepass", description = "OAuth 2.0 client-credentials authorization server: token endpoint, discovery and the admin API."),
+    paths(crate::admin_keys::list, crate::admin_keys::rotate),
+    tags((name = "signing-keys", description = "The signing-key schedule"))
+)]
+struct ServerDoc;
+
+/// The merged document: token endpoint and discovery, admin API, signing keys.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ServerDoc::openapi();
+    doc.merge(gatepass_auth::http::ApiDoc::openapi());
+    doc.merge(gatepass_admin::ApiDoc::openapi());
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "basic",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+    );
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        ),
+    );
+    doc
+}
+
+/// The document as pretty JSON, as committed in `docs/openapi.json`.
+pub fn to_json() -> String {
+    document().to_pretty_json().unwrap_or_default()
+}
+
+/// Mounts `/openapi.json` and the reference UI at `/docs`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let json = to_json();
+    cfg.route(
+        "/openapi.json",
+        web::get().to(move || {
+            let json = json.clone();
+            async move { HttpResponse::Ok().content_type("application/json").body(json) }
+        }),
+    )
+    .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
+    .route(
+        "/docs",
+        web::get().to(|| async { HttpResponse::Found().insert_header(("location", "/docs/")).finish() }),
+    );
+}
