@@ -9,9 +9,10 @@ use gatepass_core::{Audience, ClientId, ClientSecret, Scope, ScopeSet, parse_utc
 use gatepass_store::clients::{self, ClientFilter, ClientRow};
 use gatepass_store::secrets::SecretRow;
 use gatepass_store::{audit, service_accounts};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::approvals::{self, grants_gatepass_scope};
 use crate::principal::{CLIENTS_WRITE, Principal};
 use crate::problem::Problem;
 use crate::problem::{AdminError, Body, invalid};
@@ -36,7 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 const TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=86_400;
 
 /// A new client.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
     name: Option<String>,
@@ -129,7 +130,7 @@ fn expiry(value: Option<&str>, now: i64) -> Result<Option<i64>, AdminError> {
 
 /// Create a client; the answer holds its first secret, shown once.
 #[utoipa::path(post, path = "/admin/v1/clients", tag = "clients", request_body = CreateClient,
-    responses((status = 201, description = "Created", body = CreatedClient), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    responses((status = 201, description = "Created", body = CreatedClient), (status = 202, description = "Waiting for a second admin (four-eyes)", body = crate::approvals::Approval), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
     security(("bearer" = ["gatepass:clients:write"])))]
 async fn create(
     req: HttpRequest,
@@ -138,9 +139,22 @@ async fn create(
 ) -> Result<HttpResponse, AdminError> {
     let principal = Principal::from_request(&req, &state).await?;
     principal.require(CLIENTS_WRITE)?;
+    let granted = scopes(&body.scopes)?;
+    principal.may_grant(&granted)?;
+    if state.four_eyes && grants_gatepass_scope(&granted) {
+        return approvals::request(&state, principal, "client.create", &body).await;
+    }
+    Ok(HttpResponse::Created().json(perform_create(&state, principal, body).await?))
+}
+
+/// Creates a client (validated here again, so an approved request is checked as it is run).
+pub(crate) async fn perform_create(
+    state: &AdminState,
+    principal: Principal,
+    body: CreateClient,
+) -> Result<CreatedClient, AdminError> {
     let now = state.now();
     let scopes = scopes(&body.scopes)?;
-    principal.may_grant(&scopes)?;
     let audiences = audiences(&body.audiences)?;
     labels::validate(&body.labels)?;
     let token_ttl_seconds = ttl(body.token_ttl_seconds)?;
@@ -208,11 +222,11 @@ async fn create(
             gatepass_store::StoreError::Corrupt(message) => invalid("service_account_id", message),
             other => other.into(),
         })?;
-    Ok(HttpResponse::Created().json(CreatedClient {
+    Ok(CreatedClient {
         client: Client::of(&client, now),
         secret: Secret::of(&secret_row, state.moment()),
         client_secret: secret.expose().to_owned(),
-    }))
+    })
 }
 
 /// List clients, cursor-paginated, filtered by label and status.

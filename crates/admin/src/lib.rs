@@ -7,6 +7,7 @@
 //! [`AdminState`] as app data.
 #![forbid(unsafe_code)]
 
+mod approvals;
 mod audit;
 mod clients;
 mod export;
@@ -45,6 +46,9 @@ pub struct AdminState {
     pub max_secrets: usize,
     /// Secrets older than this are due for rotation (`secrets.max_age_days`), if set.
     pub max_secret_age: Option<i64>,
+    /// Four-eyes policy: creating a service account or granting a `gatepass:*` scope waits
+    /// for a second, different admin.
+    pub four_eyes: bool,
     /// Now.
     pub clock: Arc<dyn Clock>,
 }
@@ -66,7 +70,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(roles::configure)
             .configure(service_accounts::configure)
             .configure(audit::configure)
-            .configure(export::configure),
+            .configure(export::configure)
+            .configure(approvals::configure),
     );
 }
 
@@ -109,6 +114,7 @@ fn event(principal: &Principal, now: i64, action: &str, target: &str) -> AuditEv
         service_accounts::create, service_accounts::list, service_accounts::read, service_accounts::change, service_accounts::remove,
         audit::list,
         export::export_clients, export::export_secrets, export::export_audit,
+        approvals::list, approvals::approve, approvals::reject,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -118,6 +124,7 @@ fn event(principal: &Principal, now: i64, action: &str, target: &str) -> AuditEv
         (name = "service-accounts", description = "Non-human identities whose roles bound their clients"),
         (name = "audit", description = "The append-only audit log"),
         (name = "export", description = "Bulk export as JSON or CSV"),
+        (name = "approvals", description = "Four-eyes requests waiting for a second admin"),
     )
 )]
 pub struct ApiDoc;

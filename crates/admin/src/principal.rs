@@ -58,6 +58,16 @@ impl Principal {
         })
     }
 
+    /// The author of an approved four-eyes request, acting through the approver's request.
+    pub(crate) fn on_behalf_of(requester: &str, approver: &Principal) -> Self {
+        Self {
+            client_id: requester.to_owned(),
+            scopes: ScopeSet::default(),
+            request_id: approver.request_id.clone(),
+            source_addr: approver.source_addr.clone(),
+        }
+    }
+
     /// Whether the caller holds `scope` (directly or through `gatepass:admin`).
     pub fn holds(&self, scope: &str) -> bool {
         self.scopes.contains(ADMIN) || self.scopes.contains(scope)

@@ -3,9 +3,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use gatepass_store::audit;
 use gatepass_store::roles::{self, RoleRow};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::approvals::{self, grants_gatepass_scope};
 use crate::clients::scopes;
 use crate::principal::{Principal, SERVICE_ACCOUNTS_WRITE};
 use crate::problem::{AdminError, Body, Problem, invalid};
@@ -27,7 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A new role.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRole {
     name: String,
@@ -66,7 +67,7 @@ fn description(value: &str) -> Result<String, AdminError> {
 
 /// Create a role.
 #[utoipa::path(post, path = "/admin/v1/roles", tag = "roles", request_body = CreateRole,
-    responses((status = 201, description = "Created", body = Role), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    responses((status = 201, description = "Created", body = Role), (status = 202, description = "Waiting for a second admin (four-eyes)", body = crate::approvals::Approval), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
     security(("bearer" = ["gatepass:service-accounts:write"])))]
 async fn create(
     req: HttpRequest,
@@ -78,6 +79,20 @@ async fn create(
     role_name(&body.name)?;
     let set = scopes(&body.scopes)?;
     principal.may_grant(&set)?;
+    if state.four_eyes && grants_gatepass_scope(&set) {
+        return approvals::request(&state, principal, "role.create", &body).await;
+    }
+    Ok(HttpResponse::Created().json(perform_create(&state, principal, body).await?))
+}
+
+/// Creates a role (validated here again, so an approved request is checked as it is run).
+pub(crate) async fn perform_create(
+    state: &AdminState,
+    principal: Principal,
+    body: CreateRole,
+) -> Result<Role, AdminError> {
+    role_name(&body.name)?;
+    let set = scopes(&body.scopes)?;
     let now = state.now();
     let row = RoleRow {
         name: body.name,
@@ -96,7 +111,7 @@ async fn create(
             })
         })
         .await?;
-    Ok(HttpResponse::Created().json(Role::of(&row)))
+    Ok(Role::of(&row))
 }
 
 /// Every role.

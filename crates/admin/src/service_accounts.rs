@@ -5,13 +5,13 @@ use gatepass_core::ScopeSet;
 use gatepass_store::audit;
 use gatepass_store::service_accounts::{self, ServiceAccountRow};
 use gatepass_store::{Conn, StoreError, roles};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::principal::{Principal, SERVICE_ACCOUNTS_WRITE};
 use crate::problem::{AdminError, Body, Problem, invalid};
 use crate::views::{Page, ServiceAccount};
-use crate::{AdminState, event};
+use crate::{AdminState, approvals, event};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -28,7 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A new service account.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateServiceAccount {
     name: String,
@@ -72,24 +72,34 @@ fn role_scopes(conn: &mut Conn, names: &[String]) -> Result<Result<ScopeSet, Str
     Ok(Ok(all.into_iter().collect()))
 }
 
+async fn role_set(state: &AdminState, names: &[String]) -> Result<ScopeSet, AdminError> {
+    let lookup = names.to_vec();
+    state
+        .db
+        .run(move |conn| role_scopes(conn, &lookup))
+        .await?
+        .map_err(|unknown| invalid("roles", format!("no role named {unknown:?}")))
+}
+
+/// The roles exist and the caller may grant every scope they carry.
 async fn checked_roles(
     state: &AdminState,
     principal: &Principal,
     names: Vec<String>,
 ) -> Result<Vec<String>, AdminError> {
-    let lookup = names.clone();
-    match state.db.run(move |conn| role_scopes(conn, &lookup)).await? {
-        Err(unknown) => Err(invalid("roles", format!("no role named {unknown:?}"))),
-        Ok(scopes) => {
-            principal.may_grant(&scopes)?;
-            Ok(names)
-        }
-    }
+    principal.may_grant(&role_set(state, &names).await?)?;
+    Ok(names)
+}
+
+/// The roles exist (for an approved request, whose escalation check ran when it was made).
+async fn known_roles(state: &AdminState, names: Vec<String>) -> Result<Vec<String>, AdminError> {
+    role_set(state, &names).await?;
+    Ok(names)
 }
 
 /// Create a service account.
 #[utoipa::path(post, path = "/admin/v1/service-accounts", tag = "service-accounts", request_body = CreateServiceAccount,
-    responses((status = 201, description = "Created", body = ServiceAccount), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    responses((status = 201, description = "Created", body = ServiceAccount), (status = 202, description = "Waiting for a second admin (four-eyes)", body = crate::approvals::Approval), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
     security(("bearer" = ["gatepass:service-accounts:write"])))]
 async fn create(
     req: HttpRequest,
@@ -98,11 +108,25 @@ async fn create(
 ) -> Result<HttpResponse, AdminError> {
     let principal = Principal::from_request(&req, &state).await?;
     principal.require(SERVICE_ACCOUNTS_WRITE)?;
+    account_name(&body.name)?;
+    checked_roles(&state, &principal, body.roles.clone()).await?;
+    if state.four_eyes {
+        return approvals::request(&state, principal, "service_account.create", &body).await;
+    }
+    Ok(HttpResponse::Created().json(perform_create(&state, principal, body).await?))
+}
+
+/// Creates a service account (validated here again, so an approved request is checked as it is run).
+pub(crate) async fn perform_create(
+    state: &AdminState,
+    principal: Principal,
+    body: CreateServiceAccount,
+) -> Result<ServiceAccount, AdminError> {
     let name = account_name(&body.name)?;
     if body.description.chars().count() > 512 {
         return Err(invalid("description", "at most 512 characters"));
     }
-    let roles = checked_roles(&state, &principal, body.roles).await?;
+    let roles = known_roles(state, body.roles).await?;
     let now = state.now();
     let row = ServiceAccountRow {
         id: uuid::Uuid::now_v7().to_string(),
@@ -122,7 +146,7 @@ async fn create(
             })
         })
         .await?;
-    Ok(HttpResponse::Created().json(ServiceAccount::of(&row, roles)))
+    Ok(ServiceAccount::of(&row, roles))
 }
 
 /// Every service account.

@@ -49,7 +49,14 @@ pub struct Settings {
     pub secrets: SecretsSection,
     pub tokens: TokensSection,
     pub keys: KeysSection,
+    pub admin: AdminSection,
     pub log: LogSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSection {
+    pub four_eyes: bool,
 }
 
 #[derive(Debug, Deserialize)]

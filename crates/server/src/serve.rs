@@ -145,6 +145,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         secret_prefix: settings.secret_prefix(),
         max_secrets: settings.secrets.max_per_client,
         max_secret_age: (settings.secrets.max_age_days > 0).then(|| i64::from(settings.secrets.max_age_days) * 86_400),
+        four_eyes: settings.admin.four_eyes,
         clock: context.clock.clone(),
     });
     let maintenance = actix_web::rt::spawn(maintain_keys(

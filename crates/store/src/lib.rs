@@ -18,6 +18,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod approvals;
 pub mod audit;
 pub mod clients;
 pub mod credentials;

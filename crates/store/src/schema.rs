@@ -111,4 +111,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     audit_events,
     locks,
+    approvals,
 );
+
+diesel::table! {
+    approvals (id) {
+        id -> Text,
+        action -> Text,
+        payload -> Text,
+        requested_by -> Text,
+        requested_at -> BigInt,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<BigInt>,
+    }
+}

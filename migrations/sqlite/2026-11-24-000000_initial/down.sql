@@ -1,3 +1,4 @@
+DROP TABLE approvals;
 DROP TABLE locks;
 DROP TABLE audit_events;
 DROP TABLE signing_keys;

@@ -90,6 +90,19 @@ CREATE TABLE locks (
 );
 INSERT INTO locks (name) VALUES ('signing_keys');
 
+-- Four-eyes requests: a change waiting for a second, different admin.
+CREATE TABLE approvals (
+    id           TEXT PRIMARY KEY NOT NULL,    -- UUIDv7
+    action       TEXT NOT NULL,                -- client.create | service_account.create | role.create
+    payload      TEXT NOT NULL,                -- the request, JSON
+    requested_by TEXT NOT NULL,
+    requested_at BIGINT NOT NULL,
+    status       TEXT NOT NULL,                -- pending | approved | rejected
+    decided_by   TEXT,
+    decided_at   BIGINT
+);
+CREATE INDEX approvals_status ON approvals(status);
+
 -- Default roles; administrators add their own.
 INSERT INTO roles (name, description, scopes, created_at, updated_at) VALUES
     ('admin', 'Everything', 'gatepass:admin', 0, 0),

@@ -28,7 +28,8 @@ pub async fn token_with(app: &TestApp, scopes: &[&str]) -> String {
 }
 
 pub async fn admin_token(app: &TestApp) -> String {
-    let boot: Value = serde_json::from_slice(&app.cli(&["bootstrap", "--json"]).stdout).unwrap();
+    let name = format!("admin-{}", uuid::Uuid::new_v4().simple());
+    let boot: Value = serde_json::from_slice(&app.cli(&["bootstrap", "--json", "--name", &name]).stdout).unwrap();
     let creds = Credentials {
         client_id: boot["client_id"].as_str().unwrap().into(),
         secret: boot["client_secret"].as_str().unwrap().into(),

@@ -194,4 +194,47 @@ gatepass_store::both_backends! {
         let flags: Vec<bool> = listed["items"].as_array().unwrap().iter().map(|s| s["due_for_rotation"].as_bool().unwrap()).collect();
         assert_eq!(flags.iter().filter(|d| **d).count(), 1);
     }
+
+    async fn four_eyes_requests_wait_for_a_second_different_admin(backend) {
+        let app = crate::helpers::spawn_app_with(backend, &[("GATEPASS__ADMIN__FOUR_EYES", "true")]).await;
+        let alice = admin_token(&app).await;
+        let bob = admin_token(&app).await;
+
+        let (status, plain) = call(&app, &alice, Method::POST, "/admin/v1/clients", Some(json!({"name": "plain", "scopes": ["sites:read"]}))).await;
+        assert_eq!(status, 201, "no gatepass:* scope, no approval needed: {plain}");
+        let (status, pending) = call(&app, &alice, Method::POST, "/admin/v1/clients", Some(json!({"name": "reader", "scopes": ["gatepass:clients:read"]}))).await;
+        assert_eq!(status, 202, "{pending}");
+        assert_eq!(pending["status"], "pending");
+        assert_eq!(pending["action"], "client.create");
+        let id = pending["id"].as_str().unwrap().to_owned();
+        let (_, listed) = call(&app, &alice, Method::GET, "/admin/v1/clients?limit=500", None).await;
+        assert!(listed["items"].as_array().unwrap().iter().all(|c| c["name"] != "reader"), "nothing made before approval");
+
+        let (status, problem) = call(&app, &alice, Method::POST, &format!("/admin/v1/approvals/{id}/approve"), None).await;
+        assert_eq!(status, 403, "self-approval refused: {problem}");
+        let (status, approved) = call(&app, &bob, Method::POST, &format!("/admin/v1/approvals/{id}/approve"), None).await;
+        assert_eq!(status, 200, "{approved}");
+        let created = &approved["result"];
+        assert_eq!(created["client"]["name"], "reader");
+        let creds = creds_of(created);
+        assert_eq!(app.token_body(&creds, &[("grant_type", "client_credentials")]).await["scope"], "gatepass:clients:read");
+        assert_eq!(call(&app, &bob, Method::POST, &format!("/admin/v1/approvals/{id}/approve"), None).await.0, 409);
+
+        let (status, account) = call(&app, &alice, Method::POST, "/admin/v1/service-accounts", Some(json!({"name": "batch"}))).await;
+        assert_eq!(status, 202, "{account}");
+        let account_request = account["id"].as_str().unwrap().to_owned();
+        let (status, rejected) = call(&app, &bob, Method::POST, &format!("/admin/v1/approvals/{account_request}/reject"), None).await;
+        assert_eq!((status, rejected["status"].as_str()), (200, Some("rejected")));
+        let (_, accounts) = call(&app, &alice, Method::GET, "/admin/v1/service-accounts", None).await;
+        assert_eq!(accounts["items"], json!([]), "a rejected request changes nothing");
+
+        let (_, open) = call(&app, &alice, Method::GET, "/admin/v1/approvals?status=pending", None).await;
+        assert_eq!(open["items"], json!([]));
+        let (_, all) = call(&app, &alice, Method::GET, "/admin/v1/approvals", None).await;
+        let statuses: Vec<&str> = all["items"].as_array().unwrap().iter().map(|a| a["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, ["rejected", "approved"]);
+        let (_, events) = call(&app, &alice, Method::GET, &format!("/admin/v1/audit-events?target={id}"), None).await;
+        let actions: Vec<&str> = events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["approval.approved", "approval.requested"]);
+    }
 }
