@@ -17,7 +17,7 @@ pub mod problem;
 mod roles;
 mod secrets;
 mod service_accounts;
-mod views;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -144,5 +144,33 @@ impl utoipa::Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The admin operations the `gatepass` CLI runs directly on the database, recorded in the
+/// audit log as actor `cli`, with the same validation as the HTTP API.
+pub mod cli {
+    use crate::problem::AdminError;
+    use crate::{AdminState, principal::Principal, roles, service_accounts, views};
+
+    /// `POST /admin/v1/roles`, from a JSON body.
+    pub async fn create_role(state: &AdminState, body: &serde_json::Value) -> Result<views::Role, AdminError> {
+        let body = serde_json::from_value(body.clone()).map_err(|e| AdminError::BadBody {
+            field: ".".into(),
+            message: e.to_string(),
+        })?;
+        roles::perform_create(state, Principal::cli(), body).await
+    }
+
+    /// `POST /admin/v1/service-accounts`, from a JSON body.
+    pub async fn create_service_account(
+        state: &AdminState,
+        body: &serde_json::Value,
+    ) -> Result<views::ServiceAccount, AdminError> {
+        let body = serde_json::from_value(body.clone()).map_err(|e| AdminError::BadBody {
+            field: ".".into(),
+            message: e.to_string(),
+        })?;
+        service_accounts::perform_create(state, Principal::cli(), body).await
     }
 }

@@ -58,6 +58,16 @@ impl Principal {
         })
     }
 
+    /// The command line, which works on the database directly (audit actor `cli`).
+    pub(crate) fn cli() -> Self {
+        Self {
+            client_id: "cli".to_owned(),
+            scopes: ScopeSet::parse(ADMIN).unwrap_or_default(),
+            request_id: None,
+            source_addr: None,
+        }
+    }
+
     /// The author of an approved four-eyes request, acting through the approver's request.
     pub(crate) fn on_behalf_of(requester: &str, approver: &Principal) -> Self {
         Self {

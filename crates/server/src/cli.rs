@@ -38,11 +38,92 @@ pub enum Command {
     /// API clients.
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// Service accounts.
+    #[command(subcommand, name = "service-accounts")]
+    ServiceAccounts(ServiceAccountsCommand),
+    /// Roles.
+    #[command(subcommand)]
+    Roles(RolesCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
     /// Print the OpenAPI 3.1 document (as committed in docs/openapi.json).
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceAccountsCommand {
+    /// List service accounts with their roles.
+    List {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a service account.
+    Create {
+        /// Name: 1-63 of a-z, 0-9, '.', '_', '-'.
+        #[arg(long)]
+        name: String,
+        /// Description.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// A role; repeat for several.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RolesCommand {
+    /// List roles with their scopes.
+    List {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a role.
+    Create {
+        /// Name: 1-63 of a-z, 0-9, '.', '_', '-'.
+        #[arg(long)]
+        name: String,
+        /// Description.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// A scope; repeat for several.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// The newest audit events, optionally filtered.
+    List {
+        /// Only this action, e.g. token.denied.
+        #[arg(long)]
+        action: Option<String>,
+        /// Only this actor (a client id, or cli).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this target.
+        #[arg(long)]
+        target: Option<String>,
+        /// How many (default 50).
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -51,6 +51,9 @@ pub fn run(command: Command, settings: &Settings) -> Result<()> {
             },
             json,
         ),
+        Command::ServiceAccounts(command) => crate::directory::service_accounts(settings, command),
+        Command::Roles(command) => crate::directory::roles(settings, command),
+        Command::Audit(command) => crate::directory::audit(settings, command),
         Command::Openapi => {
             println!("{}", crate::openapi::to_json());
             Ok(())

@@ -127,3 +127,32 @@ async fn the_openapi_document_lists_every_route_and_the_reference_ui_is_served()
         .unwrap();
     assert_eq!(script.status(), 200, "the UI's assets ship inside the binary");
 }
+
+gatepass_store::both_backends! {
+    async fn the_cli_manages_roles_service_accounts_and_reads_the_audit_log(backend) {
+        let app = crate::helpers::spawn_app(backend).await;
+        let json = |args: &[&str]| -> serde_json::Value {
+            let output = app.cli(args);
+            assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+            serde_json::from_slice(&output.stdout).expect("exactly one JSON document")
+        };
+        let role = json(&["roles", "create", "--name", "reader", "--scope", "sites:read", "--json"]);
+        assert_eq!(role["scopes"], serde_json::json!(["sites:read"]));
+        let roles = json(&["roles", "list", "--json"]);
+        assert_eq!(roles["items"].as_array().unwrap().len(), 4, "three defaults and ours");
+        let account = json(&["service-accounts", "create", "--name", "billing", "--role", "reader", "--json"]);
+        assert_eq!(account["roles"], serde_json::json!(["reader"]));
+        let accounts = json(&["service-accounts", "list", "--json"]);
+        assert_eq!(accounts["items"][0]["name"], "billing");
+
+        let bad = app.cli(&["roles", "create", "--name", "Bad Name"]);
+        assert!(!bad.status.success());
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("name"));
+        let ghost = app.cli(&["service-accounts", "create", "--name", "x", "--role", "ghost"]);
+        assert!(String::from_utf8_lossy(&ghost.stderr).contains("roles"));
+
+        let events = json(&["audit", "list", "--actor", "cli", "--json"]);
+        let actions: Vec<&str> = events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["service_account.created", "role.created"]);
+    }
+}
