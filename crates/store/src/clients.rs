@@ -39,14 +39,6 @@ pub fn get(conn: &mut Conn, client_id: &str) -> Result<Option<ClientRow>, StoreE
         .optional()?)
 }
 
-/// Enables or disables a client; returns whether it exists.
-pub fn set_disabled(conn: &mut Conn, client_id: &str, disabled: bool, now: i64) -> Result<bool, StoreError> {
-    let changed = diesel::update(clients::table.find(client_id))
-        .set((clients::disabled.eq(disabled), clients::updated_at.eq(now)))
-        .execute(conn)?;
-    Ok(changed == 1)
-}
-
 /// Which clients a listing wants.
 #[derive(Clone, Debug, Default)]
 pub struct ClientFilter {

@@ -34,17 +34,6 @@ pub fn insert(conn: &mut Conn, row: &ServiceAccountRow, roles: &[String]) -> Res
     })
 }
 
-/// Enables or disables a service account; returns whether it exists.
-pub fn set_disabled(conn: &mut Conn, id: &str, disabled: bool, now: i64) -> Result<bool, StoreError> {
-    let changed = diesel::update(service_accounts::table.find(id))
-        .set((
-            service_accounts::disabled.eq(disabled),
-            service_accounts::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(changed == 1)
-}
-
 /// The service account with this id, if any.
 pub fn get(conn: &mut Conn, id: &str) -> Result<Option<ServiceAccountRow>, StoreError> {
     Ok(service_accounts::table

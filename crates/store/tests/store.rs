@@ -110,7 +110,8 @@ both_backends! {
         gatepass_store::secrets::insert(&mut conn, &secret("s1", "c1", 3)).unwrap();
         assert!(gatepass_store::secrets::revoke(&mut conn, "s1", 50).unwrap());
         assert!(!gatepass_store::secrets::revoke(&mut conn, "s1", 60).unwrap(), "revoked once");
-        assert!(gatepass_store::clients::set_disabled(&mut conn, "c1", true, 50).unwrap());
+        let disabled = ClientRow { disabled: true, updated_at: 50, ..client("c1", None) };
+        assert!(gatepass_store::clients::update(&mut conn, &disabled).unwrap());
         let found = gatepass_store::credentials::find_by_hash(&mut conn, &[3; 32]).unwrap().unwrap();
         assert_eq!(found.secret.revoked_at, Some(50));
         assert!(found.client.disabled);
