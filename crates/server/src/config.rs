@@ -213,6 +213,7 @@ impl Settings {
             url,
             pool_size: self.database.pool_size,
             acquire_timeout: Duration::from_millis(self.database.acquire_timeout_ms),
+            min_idle: 1,
         }
     }
 

@@ -18,8 +18,8 @@ pub struct Context {
 impl Context {
     /// Creates the data directory, finds the master key, opens and migrates the database.
     /// `patient` (one-shot commands) waits up to 10 s for a connection instead of the
-    /// request-path `database.acquire_timeout_ms`: a busy database is no reason to fail a
-    /// migration or a rotation an operator asked for.
+    /// request-path `database.acquire_timeout_ms` (a busy database is no reason to fail a
+    /// migration or a rotation an operator asked for) and keeps no idle connection.
     pub fn open(settings: &Settings, patient: bool) -> Result<Self, Box<dyn std::error::Error>> {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| format!("data_dir {}: {e}", settings.data_dir.display()))?;
@@ -38,7 +38,9 @@ impl Context {
         }
         let mut database = settings.database();
         if patient {
+            // A one-shot command: wait longer, and keep no idle connection (see `min_idle`).
             database.acquire_timeout = database.acquire_timeout.max(std::time::Duration::from_secs(10));
+            database.min_idle = 0;
         }
         let db = Database::open(&database)?;
         let applied = db.migrate()?;

@@ -45,7 +45,14 @@ impl Backend {
             return Ok(Self::Sqlite(path.to_owned()));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Self::Postgres(url.to_owned()));
+            // libpq tries GSSAPI encryption first by default; its Kerberos library then races
+            // thread-local destructors at process exit and can crash a short-lived process
+            // (seen with the CLI). Disable it unless the URL asks for it.
+            if url.contains("gssencmode=") {
+                return Ok(Self::Postgres(url.to_owned()));
+            }
+            let separator = if url.contains('?') { '&' } else { '?' };
+            return Ok(Self::Postgres(format!("{url}{separator}gssencmode=disable")));
         }
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }
@@ -60,15 +67,20 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     /// How long a caller waits for a free connection before the request fails fast.
     pub acquire_timeout: Duration,
+    /// Connections kept open while idle. A one-shot command wants 0: with 1, taking the idle
+    /// connection makes the pool open another in the background, which a process that
+    /// exits right away would interrupt mid-handshake.
+    pub min_idle: u32,
 }
 
 impl DatabaseSettings {
-    /// Settings with the default pool size (8) and acquire timeout (2 s).
+    /// Settings with the default pool size (8), acquire timeout (2 s) and one idle connection.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             pool_size: 8,
             acquire_timeout: Duration::from_secs(2),
+            min_idle: 1,
         }
     }
 }
@@ -129,7 +141,7 @@ impl Database {
         let backend = Backend::parse(&settings.url)?;
         let pool = Pool::builder()
             .max_size(settings.pool_size.max(1))
-            .min_idle(Some(1))
+            .min_idle(Some(settings.min_idle.min(settings.pool_size)))
             .connection_timeout(settings.acquire_timeout)
             .connection_customizer(Box::new(Session))
             .build(Manager(backend))?;
@@ -210,6 +222,22 @@ pub(crate) fn lock(conn: &mut Conn, name: &str) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_urls_disable_gssapi_unless_asked() {
+        assert_eq!(
+            Backend::parse("postgres://u@h/db").unwrap(),
+            Backend::Postgres("postgres://u@h/db?gssencmode=disable".into())
+        );
+        assert_eq!(
+            Backend::parse("postgresql://u@h/db?sslmode=require").unwrap(),
+            Backend::Postgres("postgresql://u@h/db?sslmode=require&gssencmode=disable".into())
+        );
+        assert_eq!(
+            Backend::parse("postgres://u@h/db?gssencmode=require").unwrap(),
+            Backend::Postgres("postgres://u@h/db?gssencmode=require".into())
+        );
+    }
 
     #[test]
     fn unknown_schemes_are_refused() {

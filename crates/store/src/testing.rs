@@ -54,7 +54,8 @@ impl TestDatabase {
                     return None;
                 };
                 let name = format!("gatepass_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = PgConnection::establish(&server).expect("connect to the test PostgreSQL server");
+                let mut admin =
+                    PgConnection::establish(&without_gssapi(&server)).expect("connect to the test PostgreSQL server");
                 admin
                     .batch_execute(&format!("CREATE DATABASE {name}"))
                     .expect("create test database");
@@ -74,7 +75,8 @@ impl TestDatabase {
     /// an administrator would. Does nothing on `SQLite`.
     pub fn terminate_connections(&self) {
         if let Some((server, name)) = &self.postgres {
-            let mut admin = PgConnection::establish(server).expect("connect to the test PostgreSQL server");
+            let mut admin =
+                PgConnection::establish(&without_gssapi(server)).expect("connect to the test PostgreSQL server");
             admin
                 .batch_execute(&format!(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
@@ -92,7 +94,7 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some((server, name)) = &self.postgres
-            && let Ok(mut admin) = PgConnection::establish(server)
+            && let Ok(mut admin) = PgConnection::establish(&without_gssapi(server))
         {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
@@ -133,4 +135,12 @@ macro_rules! both_backends {
             }
         }
     )*};
+}
+
+/// The URL as Gatepass itself would use it (GSSAPI off unless asked for).
+fn without_gssapi(url: &str) -> String {
+    match crate::Backend::parse(url) {
+        Ok(crate::Backend::Postgres(url)) => url,
+        _ => url.to_owned(),
+    }
 }

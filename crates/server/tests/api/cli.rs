@@ -133,7 +133,7 @@ gatepass_store::both_backends! {
         let app = crate::helpers::spawn_app(backend).await;
         let json = |args: &[&str]| -> serde_json::Value {
             let output = app.cli(args);
-            assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+            assert!(output.status.success(), "{args:?}: {:?} {}", output.status, String::from_utf8_lossy(&output.stderr));
             serde_json::from_slice(&output.stdout).expect("exactly one JSON document")
         };
         let role = json(&["roles", "create", "--name", "reader", "--scope", "sites:read", "--json"]);

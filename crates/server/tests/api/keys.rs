@@ -37,7 +37,7 @@ gatepass_store::both_backends! {
         // Times are whole seconds, so the new key may sign up to 1 s before 5 s have passed.
         let rotated_at = std::time::Instant::now();
         let output = app.cli(&["keys", "rotate", "--json"]);
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "{:?} {} {}", output.status, String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
         let rotated: Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(rotated["status"], "scheduled");
         let again: Value = serde_json::from_slice(&app.cli(&["keys", "rotate", "--json"]).stdout).unwrap();
