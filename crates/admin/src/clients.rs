@@ -17,7 +17,7 @@ use crate::principal::{CLIENTS_WRITE, Principal};
 use crate::problem::Problem;
 use crate::problem::{AdminError, Body, invalid};
 use crate::views::{Client, CreatedClient, Page, Secret};
-use crate::{AdminState, event, labels};
+use crate::{AdminState, audited, event, labels};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -347,15 +347,10 @@ async fn change(
     }
     row.updated_at = now;
     let saved = row.clone();
-    state
-        .db
-        .run(move |conn| {
-            gatepass_store::transaction(conn, |conn| {
-                clients::update(conn, &saved)?;
-                audit::append(conn, &[event(&principal, now, "client.changed", &saved.client_id)])
-            })
-        })
-        .await?;
+    audited(&state, &principal, "client.changed", &row.client_id, move |conn| {
+        Ok(((), clients::update(conn, &saved)?))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(Client::of(&row, now)))
 }
 
@@ -371,19 +366,12 @@ async fn remove(
     let principal = Principal::from_request(&req, &state).await?;
     principal.require(CLIENTS_WRITE)?;
     let client_id = path.into_inner();
-    let now = state.now();
-    let deleted = state
-        .db
-        .run(move |conn| {
-            gatepass_store::transaction(conn, |conn| {
-                let deleted = clients::delete(conn, &client_id)?;
-                if deleted {
-                    audit::append(conn, &[event(&principal, now, "client.deleted", &client_id)])?;
-                }
-                Ok(deleted)
-            })
-        })
-        .await?;
+    let target = client_id.clone();
+    let deleted = audited(&state, &principal, "client.deleted", &target, move |conn| {
+        let deleted = clients::delete(conn, &client_id)?;
+        Ok((deleted, deleted))
+    })
+    .await?;
     if deleted {
         Ok(HttpResponse::NoContent().finish())
     } else {

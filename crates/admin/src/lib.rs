@@ -24,8 +24,8 @@ use std::sync::Arc;
 use actix_web::web;
 use gatepass_core::{Clock, SecretPepper, SecretPrefix};
 use gatepass_resource_guard::Validator;
-use gatepass_store::Database;
 use gatepass_store::audit::AuditEventRow;
+use gatepass_store::{Conn, Database, StoreError};
 
 use crate::principal::Principal;
 use crate::problem::AdminError;
@@ -86,6 +86,31 @@ impl AdminState {
             max_secret_age: self.max_secret_age,
         }
     }
+}
+
+/// Runs a change and its one audit event in one transaction, off the executor. `change`
+/// returns its result and whether it changed anything; only then is the event written.
+async fn audited<T: Send + 'static>(
+    state: &AdminState,
+    principal: &Principal,
+    action: &'static str,
+    target: &str,
+    change: impl FnOnce(&mut Conn) -> Result<(T, bool), StoreError> + Send + 'static,
+) -> Result<T, AdminError> {
+    let row = event(principal, state.now(), action, target);
+    let done = state
+        .db
+        .run(move |conn| {
+            gatepass_store::transaction(conn, |conn| {
+                let (value, changed) = change(conn)?;
+                if changed {
+                    gatepass_store::audit::append(conn, &[row])?;
+                }
+                Ok(value)
+            })
+        })
+        .await?;
+    Ok(done)
 }
 
 /// The one audit event of a change.

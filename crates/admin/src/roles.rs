@@ -1,7 +1,6 @@
 //! `/admin/v1/roles`: a name and a set of scopes, assigned to service accounts.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use gatepass_store::audit;
 use gatepass_store::roles::{self, RoleRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,7 +10,7 @@ use crate::clients::scopes;
 use crate::principal::{Principal, SERVICE_ACCOUNTS_WRITE};
 use crate::problem::{AdminError, Body, Problem, invalid};
 use crate::views::{Page, Role};
-use crate::{AdminState, event};
+use crate::{AdminState, audited};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -102,15 +101,11 @@ pub(crate) async fn perform_create(
         updated_at: now,
     };
     let saved = row.clone();
-    state
-        .db
-        .run(move |conn| {
-            gatepass_store::transaction(conn, |conn| {
-                roles::insert(conn, &saved)?;
-                audit::append(conn, &[event(&principal, now, "role.created", &saved.name)])
-            })
-        })
-        .await?;
+    audited(state, &principal, "role.created", &row.name, move |conn| {
+        roles::insert(conn, &saved)?;
+        Ok(((), true))
+    })
+    .await?;
     Ok(Role::of(&row))
 }
 
@@ -172,15 +167,10 @@ async fn change(
     let now = state.now();
     row.updated_at = now;
     let saved = row.clone();
-    state
-        .db
-        .run(move |conn| {
-            gatepass_store::transaction(conn, |conn| {
-                roles::update(conn, &saved)?;
-                audit::append(conn, &[event(&principal, now, "role.changed", &saved.name)])
-            })
-        })
-        .await?;
+    audited(&state, &principal, "role.changed", &row.name, move |conn| {
+        Ok(((), roles::update(conn, &saved)?))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(Role::of(&row)))
 }
 
@@ -196,19 +186,12 @@ async fn remove(
     let principal = Principal::from_request(&req, &state).await?;
     principal.require(SERVICE_ACCOUNTS_WRITE)?;
     let name = path.into_inner();
-    let now = state.now();
-    let deleted = state
-        .db
-        .run(move |conn| {
-            gatepass_store::transaction(conn, |conn| {
-                let deleted = roles::delete(conn, &name)?;
-                if deleted {
-                    audit::append(conn, &[event(&principal, now, "role.deleted", &name)])?;
-                }
-                Ok(deleted)
-            })
-        })
-        .await?;
+    let target = name.clone();
+    let deleted = audited(&state, &principal, "role.deleted", &target, move |conn| {
+        let deleted = roles::delete(conn, &name)?;
+        Ok((deleted, deleted))
+    })
+    .await?;
     if deleted {
         Ok(HttpResponse::NoContent().finish())
     } else {

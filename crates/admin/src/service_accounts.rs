@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::principal::{Principal, SERVICE_ACCOUNTS_WRITE};
 use crate::problem::{AdminError, Body, Problem, invalid};
 use crate::views::{Page, ServiceAccount};
-use crate::{AdminState, approvals, event};
+use crate::{AdminState, approvals, audited, event};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -137,15 +137,11 @@ pub(crate) async fn perform_create(
         updated_at: now,
     };
     let (saved, assigned) = (row.clone(), roles.clone());
-    state
-        .db
-        .run(move |conn| {
-            gatepass_store::transaction(conn, |conn| {
-                service_accounts::insert(conn, &saved, &assigned)?;
-                audit::append(conn, &[event(&principal, now, "service_account.created", &saved.id)])
-            })
-        })
-        .await?;
+    audited(state, &principal, "service_account.created", &row.id, move |conn| {
+        service_accounts::insert(conn, &saved, &assigned)?;
+        Ok(((), true))
+    })
+    .await?;
     Ok(ServiceAccount::of(&row, roles))
 }
 
@@ -228,15 +224,10 @@ async fn change(
     let now = state.now();
     row.updated_at = now;
     let (saved, assigned) = (row.clone(), roles.clone());
-    state
-        .db
-        .run(move |conn| {
-            gatepass_store::transaction(conn, |conn| {
-                service_accounts::update(conn, &saved, &assigned)?;
-                audit::append(conn, &[event(&principal, now, "service_account.changed", &saved.id)])
-            })
-        })
-        .await?;
+    audited(&state, &principal, "service_account.changed", &row.id, move |conn| {
+        Ok(((), service_accounts::update(conn, &saved, &assigned)?))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(ServiceAccount::of(&row, roles)))
 }
 
