@@ -17,7 +17,7 @@ use crate::principal::{CLIENTS_WRITE, Principal};
 use crate::problem::Problem;
 use crate::problem::{AdminError, Body, invalid};
 use crate::views::{Client, CreatedClient, Page, Secret};
-use crate::{AdminState, audited, event, labels};
+use crate::{AdminState, audited, delete_audited, event, labels};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -365,16 +365,13 @@ async fn remove(
 ) -> Result<HttpResponse, AdminError> {
     let principal = Principal::from_request(&req, &state).await?;
     principal.require(CLIENTS_WRITE)?;
-    let client_id = path.into_inner();
-    let target = client_id.clone();
-    let deleted = audited(&state, &principal, "client.deleted", &target, move |conn| {
-        let deleted = clients::delete(conn, &client_id)?;
-        Ok((deleted, deleted))
-    })
-    .await?;
-    if deleted {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(AdminError::NotFound("client"))
-    }
+    delete_audited(
+        &state,
+        &principal,
+        "client.deleted",
+        "client",
+        path.into_inner(),
+        clients::delete,
+    )
+    .await
 }

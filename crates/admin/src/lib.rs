@@ -113,6 +113,28 @@ async fn audited<T: Send + 'static>(
     Ok(done)
 }
 
+/// Deletes one resource by id with its audit event: 204, or 404 naming `what`.
+async fn delete_audited(
+    state: &AdminState,
+    principal: &Principal,
+    action: &'static str,
+    what: &'static str,
+    id: String,
+    delete: fn(&mut Conn, &str) -> Result<bool, StoreError>,
+) -> Result<actix_web::HttpResponse, AdminError> {
+    let target = id.clone();
+    let deleted = audited(state, principal, action, &target, move |conn| {
+        let deleted = delete(conn, &id)?;
+        Ok((deleted, deleted))
+    })
+    .await?;
+    if deleted {
+        Ok(actix_web::HttpResponse::NoContent().finish())
+    } else {
+        Err(AdminError::NotFound(what))
+    }
+}
+
 /// The one audit event of a change.
 fn event(principal: &Principal, now: i64, action: &str, target: &str) -> AuditEventRow {
     AuditEventRow {

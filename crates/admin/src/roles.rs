@@ -10,7 +10,7 @@ use crate::clients::scopes;
 use crate::principal::{Principal, SERVICE_ACCOUNTS_WRITE};
 use crate::problem::{AdminError, Body, Problem, invalid};
 use crate::views::{Page, Role};
-use crate::{AdminState, audited};
+use crate::{AdminState, audited, delete_audited};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -185,16 +185,13 @@ async fn remove(
 ) -> Result<HttpResponse, AdminError> {
     let principal = Principal::from_request(&req, &state).await?;
     principal.require(SERVICE_ACCOUNTS_WRITE)?;
-    let name = path.into_inner();
-    let target = name.clone();
-    let deleted = audited(&state, &principal, "role.deleted", &target, move |conn| {
-        let deleted = roles::delete(conn, &name)?;
-        Ok((deleted, deleted))
-    })
-    .await?;
-    if deleted {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(AdminError::NotFound("role"))
-    }
+    delete_audited(
+        &state,
+        &principal,
+        "role.deleted",
+        "role",
+        path.into_inner(),
+        roles::delete,
+    )
+    .await
 }

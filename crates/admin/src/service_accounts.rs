@@ -2,7 +2,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use gatepass_core::ScopeSet;
-use gatepass_store::audit;
 use gatepass_store::service_accounts::{self, ServiceAccountRow};
 use gatepass_store::{Conn, StoreError, roles};
 use serde::{Deserialize, Serialize};
@@ -11,7 +10,7 @@ use utoipa::ToSchema;
 use crate::principal::{Principal, SERVICE_ACCOUNTS_WRITE};
 use crate::problem::{AdminError, Body, Problem, invalid};
 use crate::views::{Page, ServiceAccount};
-use crate::{AdminState, approvals, audited, event};
+use crate::{AdminState, approvals, audited, delete_audited};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -243,28 +242,19 @@ async fn remove(
     let principal = Principal::from_request(&req, &state).await?;
     principal.require(SERVICE_ACCOUNTS_WRITE)?;
     let id = path.into_inner();
-    let now = state.now();
-    let deleted = state
-        .db
-        .run(move |conn| {
-            gatepass_store::transaction(conn, |conn| {
-                let deleted = service_accounts::delete(conn, &id)?;
-                if deleted {
-                    audit::append(conn, &[event(&principal, now, "service_account.deleted", &id)])?;
-                }
-                Ok(deleted)
-            })
-        })
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                AdminError::Conflict("the service account still has clients; move or delete them first".into())
-            }
-            other => other.into(),
-        })?;
-    if deleted {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(AdminError::NotFound("service account"))
-    }
+    delete_audited(
+        &state,
+        &principal,
+        "service_account.deleted",
+        "service account",
+        id,
+        service_accounts::delete,
+    )
+    .await
+    .map_err(|e| match e {
+        AdminError::Store(StoreError::Conflict(_)) => {
+            AdminError::Conflict("the service account still has clients; move or delete them first".into())
+        }
+        other => other,
+    })
 }
