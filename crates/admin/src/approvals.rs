@@ -1,5 +1,6 @@
 //! Four-eyes policy (`admin.four_eyes`): creating a service account, or granting any
-//! `gatepass:*` scope, waits for a second, different admin. `/admin/v1/approvals` lists the
+//! `gatepass:*` scope (to a new client, an existing one, or a new role), waits for a second,
+//! different admin. `/admin/v1/approvals` lists the
 //! requests; approving one carries it out, rejecting one closes it.
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -24,7 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Serialize, ToSchema)]
 pub struct Approval {
     id: String,
-    /// `client.create`, `service_account.create` or `role.create`.
+    /// `client.create`, `client.change`, `service_account.create`, `role.create` or `role.change`.
     action: String,
     /// The request that waits, as sent.
     #[schema(value_type = Object)]
@@ -201,9 +202,17 @@ async fn approve(
             let body = serde_json::from_str(&row.payload).map_err(bad)?;
             serde_json::to_value(clients::perform_create(&state, author, body).await?)
         }
+        "client.change" => {
+            let request: clients::ClientChange = serde_json::from_str(&row.payload).map_err(bad)?;
+            serde_json::to_value(clients::perform_change(&state, author, request.client_id, request.change).await?)
+        }
         "service_account.create" => {
             let body = serde_json::from_str(&row.payload).map_err(bad)?;
             serde_json::to_value(service_accounts::perform_create(&state, author, body).await?)
+        }
+        "role.change" => {
+            let request: roles::RoleChange = serde_json::from_str(&row.payload).map_err(bad)?;
+            serde_json::to_value(roles::perform_change(&state, author, request.name, request.change).await?)
         }
         "role.create" => {
             let body = serde_json::from_str(&row.payload).map_err(bad)?;

@@ -59,19 +59,31 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 }
 
 /// Changes to a client; absent fields stay as they are, `null` clears.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(clippy::option_option)] // absent = unchanged, null = cleared
 pub struct ChangeClient {
+    #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     scopes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     audiences: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     labels: Option<BTreeMap<String, String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     token_ttl_seconds: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     expires_at: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<String>,
+}
+
+/// A change to one client, as a four-eyes request stores it.
+#[derive(Deserialize, Serialize)]
+pub struct ClientChange {
+    pub(crate) client_id: String,
+    pub(crate) change: ChangeClient,
 }
 
 /// Filters and pagination of the client list.
@@ -306,7 +318,7 @@ async fn read(
 
 /// Change a client (name, scopes, audiences, labels, TTL, expiry, status).
 #[utoipa::path(patch, path = "/admin/v1/clients/{client_id}", tag = "clients", request_body = ChangeClient, params(("client_id" = String, Path, description = "The client id, gpc_…")),
-    responses((status = 200, description = "The changed client", body = Client), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    responses((status = 200, description = "The changed client", body = Client), (status = 202, description = "Granting a gatepass:* scope waits for a second admin (four-eyes)", body = crate::approvals::Approval), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
     security(("bearer" = ["gatepass:clients:write"])))]
 async fn change(
     req: HttpRequest,
@@ -316,15 +328,39 @@ async fn change(
 ) -> Result<HttpResponse, AdminError> {
     let principal = Principal::from_request(&req, &state).await?;
     principal.require(CLIENTS_WRITE)?;
+    let client_id = path.into_inner();
+    if let Some(values) = &body.scopes {
+        let set = scopes(values)?;
+        principal.may_grant(&set)?;
+        if state.four_eyes && grants_gatepass_scope(&set) {
+            let current = find(&state, client_id.clone()).await?;
+            let held = ScopeSet::parse(&current.scopes).unwrap_or_default();
+            if !set.is_subset(&held) {
+                let request = ClientChange {
+                    client_id,
+                    change: body,
+                };
+                return approvals::request(&state, principal, "client.change", &request).await;
+            }
+        }
+    }
+    Ok(HttpResponse::Ok().json(perform_change(&state, principal, client_id, body).await?))
+}
+
+/// Changes a client (validated here again, so an approved request is checked as it is run).
+pub(crate) async fn perform_change(
+    state: &AdminState,
+    principal: Principal,
+    client_id: String,
+    body: ChangeClient,
+) -> Result<Client, AdminError> {
     let now = state.now();
-    let mut row = find(&state, path.into_inner()).await?;
+    let mut row = find(state, client_id).await?;
     if let Some(value) = &body.name {
         row.name = name(value)?;
     }
     if let Some(values) = &body.scopes {
-        let set = scopes(values)?;
-        principal.may_grant(&set)?;
-        row.scopes = set.to_string();
+        row.scopes = scopes(values)?.to_string();
     }
     if let Some(values) = &body.audiences {
         row.audiences = audiences(values)?;
@@ -347,11 +383,11 @@ async fn change(
     }
     row.updated_at = now;
     let saved = row.clone();
-    audited(&state, &principal, "client.changed", &row.client_id, move |conn| {
+    audited(state, &principal, "client.changed", &row.client_id, move |conn| {
         Ok(((), clients::update(conn, &saved)?))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Client::of(&row, now)))
+    Ok(Client::of(&row, now))
 }
 
 /// Delete a client and its secrets.

@@ -1,6 +1,7 @@
 //! `/admin/v1/roles`: a name and a set of scopes, assigned to service accounts.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use gatepass_core::ScopeSet;
 use gatepass_store::roles::{self, RoleRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -37,11 +38,20 @@ pub struct CreateRole {
 }
 
 /// Changes to a role.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRole {
+    #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     scopes: Option<Vec<String>>,
+}
+
+/// A change to one role, as a four-eyes request stores it.
+#[derive(Deserialize, Serialize)]
+pub struct RoleChange {
+    pub(crate) name: String,
+    pub(crate) change: ChangeRole,
 }
 
 /// Role names: 1–63 of `a-z0-9._-`.
@@ -145,7 +155,7 @@ async fn read(
 
 /// Change a role's description or scopes.
 #[utoipa::path(patch, path = "/admin/v1/roles/{name}", tag = "roles", request_body = ChangeRole, params(("name" = String, Path)),
-    responses((status = 200, description = "The changed role", body = Role), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    responses((status = 200, description = "The changed role", body = Role), (status = 202, description = "Granting a gatepass:* scope waits for a second admin (four-eyes)", body = crate::approvals::Approval), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
     security(("bearer" = ["gatepass:service-accounts:write"])))]
 async fn change(
     req: HttpRequest,
@@ -155,23 +165,41 @@ async fn change(
 ) -> Result<HttpResponse, AdminError> {
     let principal = Principal::from_request(&req, &state).await?;
     principal.require(SERVICE_ACCOUNTS_WRITE)?;
-    let mut row = find(&state, path.into_inner()).await?;
+    let name = path.into_inner();
+    if let Some(values) = &body.scopes {
+        let set = scopes(values)?;
+        principal.may_grant(&set)?;
+        if state.four_eyes && grants_gatepass_scope(&set) {
+            let held = ScopeSet::parse(&find(&state, name.clone()).await?.scopes).unwrap_or_default();
+            if !set.is_subset(&held) {
+                return approvals::request(&state, principal, "role.change", &RoleChange { name, change: body }).await;
+            }
+        }
+    }
+    Ok(HttpResponse::Ok().json(perform_change(&state, principal, name, body).await?))
+}
+
+/// Changes a role (validated here again, so an approved request is checked as it is run).
+pub(crate) async fn perform_change(
+    state: &AdminState,
+    principal: Principal,
+    name: String,
+    body: ChangeRole,
+) -> Result<Role, AdminError> {
+    let mut row = find(state, name).await?;
     if let Some(value) = &body.description {
         row.description = description(value)?;
     }
     if let Some(values) = &body.scopes {
-        let set = scopes(values)?;
-        principal.may_grant(&set)?;
-        row.scopes = set.to_string();
+        row.scopes = scopes(values)?.to_string();
     }
-    let now = state.now();
-    row.updated_at = now;
+    row.updated_at = state.now();
     let saved = row.clone();
-    audited(&state, &principal, "role.changed", &row.name, move |conn| {
+    audited(state, &principal, "role.changed", &row.name, move |conn| {
         Ok(((), roles::update(conn, &saved)?))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Role::of(&row)))
+    Ok(Role::of(&row))
 }
 
 /// Delete a role.

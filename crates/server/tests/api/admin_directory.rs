@@ -220,6 +220,28 @@ gatepass_store::both_backends! {
         assert_eq!(app.token_body(&creds, &[("grant_type", "client_credentials")]).await["scope"], "gatepass:clients:read");
         assert_eq!(call(&app, &bob, Method::POST, &format!("/admin/v1/approvals/{id}/approve"), None).await.0, 409);
 
+        // No way around it through PATCH: adding a gatepass:* scope to an existing client waits too.
+        let plain_id = plain["client"]["client_id"].as_str().unwrap().to_owned();
+        let patch = format!("/admin/v1/clients/{plain_id}");
+        let (status, escalation) = call(&app, &alice, Method::PATCH, &patch, Some(json!({"scopes": ["sites:read", "gatepass:audit:read"]}))).await;
+        assert_eq!((status, escalation["action"].as_str()), (202, Some("client.change")), "{escalation}");
+        let (_, unchanged) = call(&app, &alice, Method::GET, &patch, None).await;
+        assert_eq!(unchanged["scopes"], json!(["sites:read"]));
+        assert_eq!(call(&app, &alice, Method::PATCH, &patch, Some(json!({"name": "plain-renamed"}))).await.0, 200);
+        let change_id = escalation["id"].as_str().unwrap();
+        let (status, done) = call(&app, &bob, Method::POST, &format!("/admin/v1/approvals/{change_id}/approve"), None).await;
+        assert_eq!(status, 200, "{done}");
+        assert_eq!(done["result"]["scopes"], json!(["gatepass:audit:read", "sites:read"]));
+        assert_eq!(done["result"]["name"], "plain-renamed", "only the requested fields change");
+
+        // The same for a role: every service account holding it would gain the scope.
+        assert_eq!(call(&app, &alice, Method::POST, "/admin/v1/roles", Some(json!({"name": "ops", "scopes": ["sites:read"]}))).await.0, 201);
+        let (status, role_change) = call(&app, &alice, Method::PATCH, "/admin/v1/roles/ops", Some(json!({"scopes": ["gatepass:admin"]}))).await;
+        assert_eq!((status, role_change["action"].as_str()), (202, Some("role.change")), "{role_change}");
+        let role_change_id = role_change["id"].as_str().unwrap();
+        let (status, done) = call(&app, &bob, Method::POST, &format!("/admin/v1/approvals/{role_change_id}/approve"), None).await;
+        assert_eq!((status, done["result"]["scopes"].clone()), (200, json!(["gatepass:admin"])));
+
         let (status, account) = call(&app, &alice, Method::POST, "/admin/v1/service-accounts", Some(json!({"name": "batch"}))).await;
         assert_eq!(status, 202, "{account}");
         let account_request = account["id"].as_str().unwrap().to_owned();
@@ -232,7 +254,7 @@ gatepass_store::both_backends! {
         assert_eq!(open["items"], json!([]));
         let (_, all) = call(&app, &alice, Method::GET, "/admin/v1/approvals", None).await;
         let statuses: Vec<&str> = all["items"].as_array().unwrap().iter().map(|a| a["status"].as_str().unwrap()).collect();
-        assert_eq!(statuses, ["rejected", "approved"]);
+        assert_eq!(statuses, ["rejected", "approved", "approved", "approved"]);
         let (_, events) = call(&app, &alice, Method::GET, &format!("/admin/v1/audit-events?target={id}"), None).await;
         let actions: Vec<&str> = events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(actions, ["approval.approved", "approval.requested"]);
