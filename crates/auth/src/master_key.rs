@@ -63,9 +63,23 @@ pub fn load(
     SystemRandom::new()
         .fill(bytes.as_mut())
         .map_err(|_| MasterKeyError::BadFile(path.clone(), "no randomness".into()))?;
-    write_private(&path, STANDARD.encode(bytes.as_ref()).as_bytes())
-        .map_err(|e| MasterKeyError::BadFile(path.clone(), e.to_string()))?;
-    Ok((MasterKey::from_bytes(*bytes), MasterKeySource::Development(path)))
+    match write_private(&path, STANDARD.encode(bytes.as_ref()).as_bytes()) {
+        Ok(()) => Ok((MasterKey::from_bytes(*bytes), MasterKeySource::Development(path))),
+        // Another process (say `serve` and `bootstrap` started together) made it first: use
+        // theirs, once it is fully written.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mut last = None;
+            for _ in 0..20 {
+                match read(&path) {
+                    Ok(key) => return Ok((key, MasterKeySource::Development(path))),
+                    Err(error) => last = Some(error),
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(last.unwrap_or(MasterKeyError::Missing))
+        }
+        Err(e) => Err(MasterKeyError::BadFile(path.clone(), e.to_string())),
+    }
 }
 
 fn read(path: &Path) -> Result<MasterKey, MasterKeyError> {
@@ -107,6 +121,20 @@ mod tests {
         }
         let (second, _) = load(None, None, dir.path(), true).unwrap();
         assert_eq!(first.id(), second.id());
+    }
+
+    #[test]
+    fn processes_racing_to_generate_the_development_key_agree_on_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_owned();
+        let racers: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || load(None, None, &path, true).map(|(key, _)| key.id()))
+            })
+            .collect();
+        let ids: Vec<String> = racers.into_iter().map(|r| r.join().unwrap().unwrap()).collect();
+        assert!(ids.windows(2).all(|pair| pair[0] == pair[1]), "{ids:?}");
     }
 
     #[test]
