@@ -15,3 +15,5 @@ lint:
 
 bench:
     bash bench/token-endpoint.sh
+    bash bench/guard.sh
+    bash bench/admin.sh
