@@ -59,17 +59,5 @@ write-behind on is the token-endpoint table above (write-behind is always on sin
 <!-- admin:end -->
 MD
 )
-python3 - "$section" <<'PY'
-import re, sys
-path = "docs/benchmarks.md"
-text = open(path).read()
-block = sys.argv[1]
-if "<!-- admin:start -->" in text:
-    text = re.sub(r"<!-- admin:start -->.*?<!-- admin:end -->", lambda _: block, text, flags=re.S)
-else:
-    if "<!-- notes -->" not in text:
-        text = text.rstrip() + "\n\n<!-- notes -->\n"
-    text = text.rstrip() + "\n\n" + block + "\n"
-open(path, "w").write(text)
-PY
+printf '%s\n' "$section" | python3 bench/replace_section.py admin
 echo "$section"

@@ -77,17 +77,5 @@ The guarded route reaches **${share}%** of the unguarded one (target ≥ 60%).
 <!-- guard:end -->
 MD
 )
-python3 - "$section" <<'PY'
-import re, sys
-path = "docs/benchmarks.md"
-text = open(path).read()
-block = sys.argv[1]
-if "<!-- guard:start -->" in text:
-    text = re.sub(r"<!-- guard:start -->.*?<!-- guard:end -->", lambda _: block, text, flags=re.S)
-else:
-    if "<!-- notes -->" not in text:
-        text = text.rstrip() + "\n\n<!-- notes -->\n"
-    text = text.rstrip() + "\n\n" + block + "\n"
-open(path, "w").write(text)
-PY
+printf '%s\n' "$section" | python3 bench/replace_section.py guard
 echo "$section"
