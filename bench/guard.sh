@@ -30,7 +30,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 GATEPASS_ISSUER=$issuer BIND=127.0.0.1:$port target/release/example-downstream-service >"$work/service.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q listening "$work/service.out" && break; sleep 0.1; done
-creds=$(python3 -c 'import json; d=json.load(open("'"$work"'/client.json")); print(d["client_id"]+":"+d["client_secret"])')
+creds=$(python3 -c 'import json; d=json.load(open("'"$work"'/client.json")); print(d["client"]["client_id"]+":"+d["client_secret"])')
 token=$(curl -s -u "$creds" -d grant_type=client_credentials "$issuer/oauth2/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "http://127.0.0.1:$port/sites")" = 200 ]
 printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$token" >"$work/auth.lua"

@@ -36,8 +36,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 pub struct AdminState {
     /// The database.
     pub db: Database,
-    /// Validates callers' tokens against the server's own keys.
-    pub validator: Validator,
+    /// How callers are identified.
+    pub callers: Callers,
     /// Hashes new secrets.
     pub pepper: SecretPepper,
     /// Prefix of new secrets.
@@ -51,6 +51,18 @@ pub struct AdminState {
     pub four_eyes: bool,
     /// Now.
     pub clock: Arc<dyn Clock>,
+    /// Called after every committed change, so this node's token endpoint stops trusting the
+    /// credentials it cached (a revoked secret is refused at once).
+    pub on_change: Box<dyn Fn() + Send + Sync>,
+}
+
+/// How the admin API learns who is calling.
+pub enum Callers {
+    /// Bearer tokens, validated against the server's own keys (`gatepass serve`).
+    Tokens(Validator),
+    /// The operator at the command line, who already holds the database and the master key:
+    /// every request acts as actor `cli` with `gatepass:admin`. Only the CLI builds this.
+    Operator,
 }
 
 /// Mounts the admin routes under `/admin/v1`.
@@ -110,6 +122,7 @@ async fn audited<T: Send + 'static>(
             })
         })
         .await?;
+    (state.on_change)();
     Ok(done)
 }
 
@@ -191,33 +204,5 @@ impl utoipa::Modify for BearerAuth {
                     .build(),
             ),
         );
-    }
-}
-
-/// The admin operations the `gatepass` CLI runs directly on the database, recorded in the
-/// audit log as actor `cli`, with the same validation as the HTTP API.
-pub mod cli {
-    use crate::problem::AdminError;
-    use crate::{AdminState, principal::Principal, roles, service_accounts, views};
-
-    /// `POST /admin/v1/roles`, from a JSON body.
-    pub async fn create_role(state: &AdminState, body: &serde_json::Value) -> Result<views::Role, AdminError> {
-        let body = serde_json::from_value(body.clone()).map_err(|e| AdminError::BadBody {
-            field: ".".into(),
-            message: e.to_string(),
-        })?;
-        roles::perform_create(state, Principal::cli(), body).await
-    }
-
-    /// `POST /admin/v1/service-accounts`, from a JSON body.
-    pub async fn create_service_account(
-        state: &AdminState,
-        body: &serde_json::Value,
-    ) -> Result<views::ServiceAccount, AdminError> {
-        let body = serde_json::from_value(body.clone()).map_err(|e| AdminError::BadBody {
-            field: ".".into(),
-            message: e.to_string(),
-        })?;
-        service_accounts::perform_create(state, Principal::cli(), body).await
     }
 }

@@ -110,6 +110,7 @@ async fn create(
             })
         })
         .await?;
+    (state.on_change)();
     match outcome {
         Ok(()) => Ok(HttpResponse::Created().json(CreatedSecret {
             secret: Secret::of(&row, state.moment()),
@@ -172,6 +173,7 @@ async fn revoke(
         })
         .await?
         .ok_or(AdminError::NotFound("secret"))?;
+    (state.on_change)();
     Ok(HttpResponse::Ok().json(Secret::of(&row, state.moment())))
 }
 
@@ -208,6 +210,7 @@ async fn remove(
             })
         })
         .await?;
+    (state.on_change)();
     outcome.map(|()| HttpResponse::NoContent().finish())
 }
 

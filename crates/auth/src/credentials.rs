@@ -177,6 +177,12 @@ impl CredentialCache {
     }
 
     /// The cached credential for `hash`.
+    /// Drops every cached credential, so the next request of each reads the database again.
+    pub fn clear(&self) {
+        self.entries.invalidate_all();
+    }
+
+    /// The cached credential for `hash`, if any.
     pub fn get(&self, hash: &SecretHash) -> Option<Arc<Credential>> {
         self.entries.get(&hash.0)
     }

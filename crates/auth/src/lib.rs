@@ -102,6 +102,12 @@ impl TokenService {
         })
     }
 
+    /// Forgets the credentials read from the database, after an admin change on this node
+    /// (other nodes see it within `credential_cache_ttl`).
+    pub fn forget_credentials(&self) {
+        self.credentials.clear();
+    }
+
     /// The key manager.
     pub fn keys(&self) -> &Arc<KeyManager> {
         &self.keys

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 /// Gatepass: an OAuth 2.0 client-credentials authorization server.
 #[derive(Debug, Parser)]
@@ -32,8 +32,8 @@ pub enum Command {
         #[arg(long)]
         name: Option<String>,
         /// Print one JSON document: {"client_id", "client_secret"}.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: Output,
     },
     /// API clients.
     #[command(subcommand)]
@@ -54,13 +54,27 @@ pub enum Command {
     Openapi,
 }
 
+/// `--json`: print exactly one JSON document (the admin API's answer) instead of text.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Output {
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ServiceAccountsCommand {
     /// List service accounts with their roles.
     List {
-        /// Print one JSON document.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Show one service account.
+    Show {
+        /// The service account's id.
+        id: String,
+        #[command(flatten)]
+        output: Output,
     },
     /// Create a service account.
     Create {
@@ -68,14 +82,39 @@ pub enum ServiceAccountsCommand {
         #[arg(long)]
         name: String,
         /// Description.
-        #[arg(long, default_value = "")]
-        description: String,
+        #[arg(long)]
+        description: Option<String>,
         /// A role; repeat for several.
         #[arg(long = "role")]
         roles: Vec<String>,
-        /// Print one JSON document.
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Change a service account; only the options given change.
+    Update {
+        /// The service account's id.
+        id: String,
+        /// New name.
         #[arg(long)]
-        json: bool,
+        name: Option<String>,
+        /// New description.
+        #[arg(long)]
+        description: Option<String>,
+        /// The roles, replacing the current ones; repeat for several.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// active or disabled (disabling stops all its clients at once).
+        #[arg(long)]
+        status: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Delete a service account that has no clients.
+    Delete {
+        /// The service account's id.
+        id: String,
+        #[command(flatten)]
+        output: Output,
     },
 }
 
@@ -83,9 +122,15 @@ pub enum ServiceAccountsCommand {
 pub enum RolesCommand {
     /// List roles with their scopes.
     List {
-        /// Print one JSON document.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Show one role.
+    Show {
+        /// The role's name.
+        name: String,
+        #[command(flatten)]
+        output: Output,
     },
     /// Create a role.
     Create {
@@ -93,14 +138,33 @@ pub enum RolesCommand {
         #[arg(long)]
         name: String,
         /// Description.
-        #[arg(long, default_value = "")]
-        description: String,
+        #[arg(long)]
+        description: Option<String>,
         /// A scope; repeat for several.
         #[arg(long = "scope")]
         scopes: Vec<String>,
-        /// Print one JSON document.
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Change a role; only the options given change.
+    Update {
+        /// The role's name.
+        name: String,
+        /// New description.
         #[arg(long)]
-        json: bool,
+        description: Option<String>,
+        /// The scopes, replacing the current ones; repeat for several.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Delete a role.
+    Delete {
+        /// The role's name.
+        name: String,
+        #[command(flatten)]
+        output: Output,
     },
 }
 
@@ -108,6 +172,12 @@ pub enum RolesCommand {
 pub enum AuditCommand {
     /// The newest audit events, optionally filtered.
     List {
+        /// Only events at or after this time (yyyy-MM-ddTHH:mm:ssZ).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events before this time (yyyy-MM-ddTHH:mm:ssZ).
+        #[arg(long)]
+        until: Option<String>,
         /// Only this action, e.g. token.denied.
         #[arg(long)]
         action: Option<String>,
@@ -117,34 +187,159 @@ pub enum AuditCommand {
         /// Only this target.
         #[arg(long)]
         target: Option<String>,
-        /// How many (default 50).
-        #[arg(long, default_value_t = 50)]
-        limit: i64,
-        /// Print one JSON document.
+        /// How many (1-500, default 50).
         #[arg(long)]
-        json: bool,
+        limit: Option<u32>,
+        /// Continue after a page (its next_cursor).
+        #[arg(long)]
+        cursor: Option<String>,
+        #[command(flatten)]
+        output: Output,
     },
+}
+
+/// The fields of a client that `create` sets and `update` changes.
+#[derive(Debug, Args)]
+pub struct ClientFields {
+    /// Client name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// An allowed scope; repeat for several (e.g. --scope sites:read --scope scripts:write).
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// An allowed audience; repeat for several. None: tokens carry the issuer as audience.
+    #[arg(long = "audience")]
+    pub audiences: Vec<String>,
+    /// A label as key=value; repeat for several.
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+    /// Token lifetime in seconds (60-86400; default tokens.default_ttl_seconds).
+    #[arg(long)]
+    pub ttl: Option<i64>,
+    /// When the client stops working (yyyy-MM-ddTHH:mm:ssZ).
+    #[arg(long)]
+    pub expires_at: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ClientsCommand {
-    /// Create a client; prints its id and its first secret, once.
+    /// List clients, a page at a time.
+    List {
+        /// Only clients with this label, as key:value.
+        #[arg(long)]
+        label: Option<String>,
+        /// Only active, disabled or expired clients.
+        #[arg(long)]
+        status: Option<String>,
+        /// Page size (1-500, default 50).
+        #[arg(long)]
+        limit: Option<u32>,
+        /// Continue after a page (its next_cursor).
+        #[arg(long)]
+        cursor: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Show one client.
+    Show {
+        /// The client id, gpc_….
+        client_id: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Create a client; prints it and its first secret, once.
     Create {
-        /// Client name (default: client-<dd_mm_yyyy>-<hh_mm>).
+        #[command(flatten)]
+        fields: ClientFields,
+        /// The service account it belongs to (its scopes then follow the account's roles).
         #[arg(long)]
-        name: Option<String>,
-        /// An allowed scope; repeat for several (e.g. --scope sites:read --scope scripts:write).
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
-        /// An allowed audience; repeat for several. None: tokens carry the issuer as audience.
-        #[arg(long = "audience")]
-        audiences: Vec<String>,
-        /// Token lifetime in seconds (60-86400; default tokens.default_ttl_seconds).
+        service_account: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Change a client; only the options given change (--scope, --audience and --label replace
+    /// the whole list).
+    Update {
+        /// The client id, gpc_….
+        client_id: String,
+        #[command(flatten)]
+        fields: ClientFields,
+        /// active or disabled.
         #[arg(long)]
-        ttl: Option<i64>,
-        /// Print one JSON document: {"client_id", "client_secret", …}.
+        status: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Delete a client and its secrets.
+    Delete {
+        /// The client id, gpc_….
+        client_id: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// A client's secrets: list, rotate, revoke, delete.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+    /// Export every client, secret's metadata or audit event as JSON or CSV.
+    Export {
+        /// clients, secrets or audit-events.
+        what: String,
+        /// CSV with a header row instead of JSON.
         #[arg(long)]
-        json: bool,
+        csv: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// A client's secrets (metadata only).
+    List {
+        /// The client id, gpc_….
+        client_id: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Add a secret, printed once; with a grace period the older ones expire after it.
+    Rotate {
+        /// The client id, gpc_….
+        client_id: String,
+        /// A label for the new secret.
+        #[arg(long)]
+        label: Option<String>,
+        /// Seconds the older secrets keep working (0-7776000); without it they stay.
+        #[arg(long)]
+        grace_period: Option<i64>,
+        /// When the new secret stops working (yyyy-MM-ddTHH:mm:ssZ).
+        #[arg(long)]
+        expires_at: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Stop a secret now.
+    Revoke {
+        /// The client id, gpc_….
+        client_id: String,
+        /// The secret's id.
+        secret_id: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Delete a secret for good.
+    Delete {
+        /// The client id, gpc_….
+        client_id: String,
+        /// The secret's id.
+        secret_id: String,
+        /// Delete even if it was used in the last 24 hours.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Every usable secret older than secrets.max_age_days.
+    Due {
+        #[command(flatten)]
+        output: Output,
     },
 }
 

@@ -1,15 +1,14 @@
-//! The one-shot commands: migrate, bootstrap, keys.
+//! The one-shot commands: migrate and keys here; the admin ones in `admin_commands`.
 
 use gatepass_auth::keys::{self, Plan};
-use gatepass_core::{Audience, ClientId, ClientSecret, Scope, ScopeSet, format_utc};
+use gatepass_core::format_utc;
 use gatepass_store::audit::AuditEventRow;
-use gatepass_store::clients::ClientRow;
-use gatepass_store::secrets::SecretRow;
-use gatepass_store::{audit, clients, secrets, signing_keys};
+use gatepass_store::{audit, signing_keys};
 use serde_json::json;
 
-use crate::cli::{ClientsCommand, Command, KeysCommand};
-use crate::config::{Settings, TOKEN_TTL_RANGE};
+use crate::admin_commands;
+use crate::cli::{Command, KeysCommand};
+use crate::config::Settings;
 use crate::context::Context;
 use crate::serve;
 
@@ -25,35 +24,11 @@ pub fn run(command: Command, settings: &Settings) -> Result<()> {
             print(json, &json!({"status": "migrated"}), "database is up to date");
             Ok(())
         }
-        Command::Bootstrap { name, json } => {
-            let spec = NewClient {
-                name,
-                prefix: "bootstrap",
-                scopes: vec!["gatepass:admin".to_owned()],
-                ..NewClient::default()
-            };
-            create_client(settings, spec, json)
-        }
-        Command::Clients(ClientsCommand::Create {
-            name,
-            scopes,
-            audiences,
-            ttl,
-            json,
-        }) => create_client(
-            settings,
-            NewClient {
-                name,
-                prefix: "client",
-                scopes,
-                audiences,
-                ttl,
-            },
-            json,
-        ),
-        Command::ServiceAccounts(command) => crate::directory::service_accounts(settings, command),
-        Command::Roles(command) => crate::directory::roles(settings, command),
-        Command::Audit(command) => crate::directory::audit(settings, command),
+        Command::Bootstrap { name, output } => admin_commands::bootstrap(settings, name, output),
+        Command::Clients(command) => admin_commands::clients(settings, command),
+        Command::ServiceAccounts(command) => admin_commands::service_accounts(settings, command),
+        Command::Roles(command) => admin_commands::roles(settings, command),
+        Command::Audit(command) => admin_commands::audit(settings, command),
         Command::Openapi => {
             println!("{}", crate::openapi::to_json());
             Ok(())
@@ -84,96 +59,6 @@ fn cli_event(now: i64, action: &str, target: &str) -> AuditEventRow {
         source_addr: None,
         details: None,
     }
-}
-
-/// What `bootstrap` and `clients create` make.
-#[derive(Default)]
-struct NewClient {
-    name: Option<String>,
-    /// The default name's prefix.
-    prefix: &'static str,
-    scopes: Vec<String>,
-    audiences: Vec<String>,
-    ttl: Option<i64>,
-}
-
-fn create_client(settings: &Settings, spec: NewClient, json: bool) -> Result<()> {
-    let scopes = spec
-        .scopes
-        .iter()
-        .map(|s| Scope::parse(s))
-        .collect::<std::result::Result<ScopeSet, _>>()
-        .map_err(|e| format!("--scope: {e}"))?;
-    let audiences = spec
-        .audiences
-        .iter()
-        .map(|a| Audience::parse(a).map(|a| a.to_string()))
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| format!("--audience: {e}"))?;
-    if spec.ttl.is_some_and(|ttl| !TOKEN_TTL_RANGE.contains(&ttl)) {
-        return Err("--ttl must be between 60 and 86400".into());
-    }
-    let context = Context::open(settings, true)?;
-    let now = context.clock.now();
-    let name = spec.name.unwrap_or_else(|| {
-        format!(
-            "{}-{:02}_{:02}_{}-{:02}_{:02}",
-            spec.prefix,
-            now.day(),
-            u8::from(now.month()),
-            now.year(),
-            now.hour(),
-            now.minute()
-        )
-    });
-    if name.trim().is_empty() || name.len() > 128 {
-        return Err("--name must be 1-128 characters".into());
-    }
-    let client_id = ClientId::generate();
-    let secret = ClientSecret::generate(&settings.secret_prefix()).map_err(|_| "no randomness available")?;
-    let hash = context.master_key.secret_pepper().hash(&secret);
-    let ts = now.unix_timestamp();
-    let client = ClientRow {
-        client_id: client_id.to_string(),
-        name: name.clone(),
-        service_account_id: None,
-        scopes: scopes.to_string(),
-        audiences: audiences.join(" "),
-        labels: format!(r#"{{"created_by":"{}"}}"#, spec.prefix),
-        token_ttl_seconds: spec.ttl,
-        disabled: false,
-        expires_at: None,
-        created_at: ts,
-        updated_at: ts,
-        last_used_at: None,
-    };
-    let secret_row = SecretRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        client_id: client_id.to_string(),
-        secret_hash: hash.0.to_vec(),
-        key_prefix: secret.key_prefix().to_owned(),
-        label: Some(spec.prefix.to_owned()),
-        created_at: ts,
-        expires_at: None,
-        revoked_at: None,
-        last_used_at: None,
-        use_count: 0,
-    };
-    let mut conn = context.db.conn()?;
-    clients::insert(&mut conn, &client).map_err(|e| format!("could not create client {name:?}: {e}"))?;
-    secrets::insert(&mut conn, &secret_row)?;
-    audit::append(&mut conn, &[cli_event(ts, "client.created", client_id.as_str())])?;
-    let scope_list: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
-    print(
-        json,
-        &json!({"client_id": client_id, "client_secret": secret.expose(), "name": name, "scopes": scope_list, "audiences": audiences}),
-        &format!(
-            "Created client {name}\n  client_id:     {client_id}\n  client_secret: {}\n  scopes:        {scopes}\n\
-             The secret is shown once: store it now.",
-            secret.expose()
-        ),
-    );
-    Ok(())
 }
 
 fn list_keys(settings: &Settings, json: bool) -> Result<()> {

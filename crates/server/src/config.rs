@@ -114,6 +114,11 @@ pub struct LogSection {
 pub const TOKEN_TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=86_400;
 
 impl Settings {
+    /// `secrets.max_age_days` in seconds; `None` when no rotation policy is set.
+    pub fn max_secret_age(&self) -> Option<i64> {
+        (self.secrets.max_age_days > 0).then(|| i64::from(self.secrets.max_age_days) * 86_400)
+    }
+
     /// Reads the layers and validates the result.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Toml::string(DEFAULTS));

@@ -10,8 +10,11 @@ use crate::config::Settings;
 
 /// An opened installation.
 pub struct Context {
+    /// The master key (secret pepper, key-encryption key).
     pub master_key: MasterKey,
+    /// The migrated database.
     pub db: Database,
+    /// Now: the system clock, or a test's.
     pub clock: Arc<dyn Clock>,
 }
 

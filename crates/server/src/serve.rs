@@ -10,7 +10,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, Error, HttpMessage, HttpResponse, HttpServer, web};
-use gatepass_admin::AdminState;
+use gatepass_admin::{AdminState, Callers};
 use gatepass_auth::audit::AuditLog;
 use gatepass_auth::keys::KeyManager;
 use gatepass_auth::usage::UsageRecorder;
@@ -28,6 +28,16 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
     let context = Context::open(settings, false)?;
     let listener =
         TcpListener::bind(settings.bind_addr()?).map_err(|e| format!("server.bind {}: {e}", settings.server.bind))?;
+    run_with(settings, &context, listener)
+}
+
+/// Runs the server on `listener` with an opened `context` (whose clock tests may drive)
+/// until SIGINT/SIGTERM.
+pub fn run_with(
+    settings: &Settings,
+    context: &Context,
+    listener: TcpListener,
+) -> Result<(), Box<dyn std::error::Error>> {
     let address = listener.local_addr()?;
     let issuer = settings.issuer(address);
     let workers = if settings.server.workers == 0 {
@@ -42,7 +52,7 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
             audit,
             usage,
             background,
-        } = start(&context, settings, &issuer).await?;
+        } = start(context, settings, &issuer).await?;
         let admin_listener = settings.admin_bind_addr()?.map(TcpListener::bind).transpose()?;
         let separate_admin = admin_listener.is_some();
         let public_parts = parts.clone();
@@ -140,13 +150,17 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
     )?;
     let admin = web::Data::new(AdminState {
         db: context.db.clone(),
-        validator: admin_validator.clone(),
+        callers: Callers::Tokens(admin_validator.clone()),
         pepper: context.master_key.secret_pepper(),
         secret_prefix: settings.secret_prefix(),
         max_secrets: settings.secrets.max_per_client,
-        max_secret_age: (settings.secrets.max_age_days > 0).then(|| i64::from(settings.secrets.max_age_days) * 86_400),
+        max_secret_age: settings.max_secret_age(),
         four_eyes: settings.admin.four_eyes,
         clock: context.clock.clone(),
+        on_change: {
+            let service = service.clone();
+            Box::new(move || service.forget_credentials())
+        },
     });
     let maintenance = actix_web::rt::spawn(maintain_keys(
         Arc::clone(&keys),

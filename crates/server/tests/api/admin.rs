@@ -18,7 +18,7 @@ pub async fn token_with(app: &TestApp, scopes: &[&str]) -> String {
     }
     let created: Value = serde_json::from_slice(&app.cli(&args).stdout).unwrap();
     let creds = Credentials {
-        client_id: created["client_id"].as_str().unwrap().into(),
+        client_id: created["client"]["client_id"].as_str().unwrap().into(),
         secret: created["client_secret"].as_str().unwrap().into(),
     };
     app.token_body(&creds, &[("grant_type", "client_credentials")]).await["access_token"]
@@ -194,55 +194,6 @@ gatepass_store::both_backends! {
         ] {
             assert_eq!(call(&app, &admin, method.clone(), &path, body).await.0, status, "{method} {path}");
         }
-    }
-
-    async fn rotating_with_a_grace_period_never_breaks_a_caller(backend) {
-        let app = spawn_app(backend).await;
-        let admin = admin_token(&app).await;
-        let (_, created) = call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({"scopes": ["sites:read"]}))).await;
-        let old = creds_of(&created);
-        let id = old.client_id.clone();
-        let secrets_path = format!("/admin/v1/clients/{id}/secrets");
-
-        let (status, rotated) = call(&app, &admin, Method::POST, &secrets_path, Some(json!({"label": "2026-q4", "grace_period_seconds": 2}))).await;
-        assert_eq!(status, 201, "{rotated}");
-        assert_eq!(rotated["secret"]["label"], "2026-q4");
-        let new = Credentials { client_id: id.clone(), secret: rotated["client_secret"].as_str().unwrap().into() };
-        assert_eq!(status_of(&app, &old).await, 200, "the old secret works during the grace period");
-        assert_eq!(status_of(&app, &new).await, 200);
-
-        // A third usable secret is allowed (limit 3), a fourth is not.
-        let (status, third) = call(&app, &admin, Method::POST, &secrets_path, None).await;
-        assert_eq!(status, 201);
-        assert_eq!(call(&app, &admin, Method::POST, &secrets_path, None).await.0, 409);
-
-        assert!(until_status(&app, &old, 401).await, "the old secret expires after the grace period");
-        assert_eq!(status_of(&app, &new).await, 200);
-
-        let (_, listed) = call(&app, &admin, Method::GET, &secrets_path, None).await;
-        let statuses: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
-        assert_eq!(statuses, ["expired", "active", "active"]);
-        assert!(listed["items"].as_array().unwrap().iter().all(|s| s.get("client_secret").is_none()));
-
-        let third_id = third["secret"]["id"].as_str().unwrap();
-        let (status, revoked) = call(&app, &admin, Method::POST, &format!("{secrets_path}/{third_id}/revoke"), None).await;
-        assert_eq!((status, revoked["status"].as_str()), (200, Some("revoked")));
-        let third = Credentials { client_id: id.clone(), secret: third["client_secret"].as_str().unwrap().into() };
-        assert!(until_status(&app, &third, 401).await, "a revoked secret is refused at once");
-
-        // The new secret was used just now (usage is written behind): deleting it needs force.
-        let new_id = rotated["secret"]["id"].as_str().unwrap().to_owned();
-        let used = eventually(Duration::from_secs(5), || async {
-            let (_, listed) = call(&app, &admin, Method::GET, &secrets_path, None).await;
-            listed["items"].as_array().unwrap().iter().any(|s| s["id"] == new_id.as_str() && !s["last_used_at"].is_null()).then_some(())
-        })
-        .await;
-        assert!(used.is_some(), "last_used_at moves after token requests");
-        assert_eq!(call(&app, &admin, Method::DELETE, &format!("{secrets_path}/{new_id}"), None).await.0, 409);
-        assert_eq!(call(&app, &admin, Method::DELETE, &format!("{secrets_path}/{new_id}?force=true"), None).await.0, 204);
-        let (_, listed) = call(&app, &admin, Method::GET, &secrets_path, None).await;
-        assert_eq!(listed["items"].as_array().unwrap().len(), 2, "deleted for good");
-        assert!(until_status(&app, &new, 401).await);
     }
 
     async fn pages_hold_every_client_once_and_labels_filter(backend) {

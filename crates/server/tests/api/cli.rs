@@ -63,9 +63,9 @@ gatepass_store::both_backends! {
         ]);
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(created["scopes"], serde_json::json!(["scripts:write", "sites:read"]));
+        assert_eq!(created["client"]["scopes"], serde_json::json!(["scripts:write", "sites:read"]));
         let creds = crate::helpers::Credentials {
-            client_id: created["client_id"].as_str().unwrap().into(),
+            client_id: created["client"]["client_id"].as_str().unwrap().into(),
             secret: created["client_secret"].as_str().unwrap().into(),
         };
         let body: serde_json::Value =
@@ -154,5 +154,66 @@ gatepass_store::both_backends! {
         let events = json(&["audit", "list", "--actor", "cli", "--json"]);
         let actions: Vec<&str> = events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(actions, ["service_account.created", "role.created"]);
+    }
+}
+
+fn json_of(output: &std::process::Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("exactly one JSON document")
+}
+
+gatepass_store::both_backends! {
+    async fn the_cli_runs_the_whole_key_life_cycle_as_the_api_does(backend) {
+        let app = crate::helpers::spawn_app(backend).await;
+        let created = json_of(&app.cli(&[
+            "clients", "create", "--name", "billing", "--scope", "sites:read", "--label", "team=billing", "--json",
+        ]));
+        let id = created["client"]["client_id"].as_str().unwrap().to_owned();
+        let old = crate::helpers::Credentials { client_id: id.clone(), secret: created["client_secret"].as_str().unwrap().into() };
+
+        let listed = json_of(&app.cli(&["clients", "list", "--label", "team:billing", "--json"]));
+        assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+        assert_eq!(listed["items"][0]["client_id"], id.as_str());
+        let shown = json_of(&app.cli(&["clients", "show", &id, "--json"]));
+        assert_eq!(shown["labels"]["team"], "billing");
+
+        let changed = json_of(&app.cli(&["clients", "update", &id, "--ttl", "300", "--label", "team=payments", "--json"]));
+        assert_eq!((changed["token_ttl_seconds"].as_i64(), changed["labels"]["team"].as_str()), (Some(300), Some("payments")));
+        // Errors name the option and the API field, exit non-zero, print nothing on stdout.
+        let bad = app.cli(&["clients", "update", &id, "--ttl", "5", "--json"]);
+        assert!(!bad.status.success() && bad.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("--ttl (token_ttl_seconds)"), "{}", String::from_utf8_lossy(&bad.stderr));
+        let missing = app.cli(&["clients", "show", "gpc_00000000000000000000000000", "--json"]);
+        assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));
+
+        let rotated = json_of(&app.cli(&["clients", "secrets", "rotate", &id, "--label", "q4", "--grace-period", "600", "--json"]));
+        let new = crate::helpers::Credentials { client_id: id.clone(), secret: rotated["client_secret"].as_str().unwrap().into() };
+        assert_eq!(crate::admin::status_of(&app, &old).await, 200, "both secrets work during the grace period");
+        assert_eq!(crate::admin::status_of(&app, &new).await, 200);
+        let secrets = json_of(&app.cli(&["clients", "secrets", "list", &id, "--json"]));
+        let old_id = secrets["items"][0]["id"].as_str().unwrap().to_owned();
+        assert!(!secrets["items"][0]["expires_at"].is_null(), "the old secret expires after the grace period");
+
+        let revoked = json_of(&app.cli(&["clients", "secrets", "revoke", &id, &old_id, "--json"]));
+        assert_eq!(revoked["status"], "revoked");
+        assert!(crate::admin::until_status(&app, &old, 401).await, "the server refuses a secret the CLI revoked");
+        json_of(&app.cli(&["clients", "secrets", "delete", &id, &old_id, "--json"]));
+        let disabled = json_of(&app.cli(&["clients", "update", &id, "--status", "disabled", "--json"]));
+        assert_eq!(disabled["status"], "disabled");
+        assert!(crate::admin::until_status(&app, &new, 401).await);
+        let csv = app.cli(&["clients", "export", "clients", "--csv"]);
+        let mut reader = csv::Reader::from_reader(csv.stdout.as_slice());
+        assert!(reader.headers().unwrap().iter().any(|h| h == "client_id"));
+        assert_eq!(reader.records().count(), 1);
+        json_of(&app.cli(&["clients", "delete", &id, "--json"]));
+        assert!(json_of(&app.cli(&["clients", "list", "--json"]))["items"].as_array().unwrap().is_empty());
+
+        let events = json_of(&app.cli(&["audit", "list", "--target", &id, "--actor", "cli", "--json"]));
+        let actions: Vec<&str> = events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(
+            actions,
+            ["client.deleted", "client.changed", "secret.deleted", "secret.revoked", "secret.created", "client.changed", "client.created"],
+            "one event per change, newest first, actor cli"
+        );
     }
 }

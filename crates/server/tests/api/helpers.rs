@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use gatepass_core::{ClientId, ClientSecret, MasterKey, SecretPrefix};
+use gatepass_core::{ClientId, ClientSecret, ManualClock, MasterKey, SecretPrefix};
+use gatepass_server::config::Settings;
+use gatepass_server::context::Context;
+use gatepass_server::serve;
 use gatepass_store::clients::ClientRow;
 use gatepass_store::roles::RoleRow;
 use gatepass_store::secrets::SecretRow;
@@ -26,7 +29,8 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
     pub database: Arc<TestDatabase>,
-    child: Child,
+    /// The `gatepass serve` process; `None` for a server running in this process.
+    child: Option<Child>,
     env: Vec<(String, String)>,
 }
 
@@ -160,15 +164,60 @@ pub fn spawn_node(database: &Arc<TestDatabase>, extra: &[(&str, &str)]) -> TestA
         dir,
         http: http_client(),
         database: Arc::clone(database),
-        child,
+        child: Some(child),
         env,
     }
 }
 
+/// A server in this process whose clock the test moves: expiry is tested without sleeping.
+/// It runs until the test process ends (its database is dropped under it).
+pub async fn spawn_with_clock(backend: TestBackend) -> (TestApp, Arc<ManualClock>) {
+    let database = Arc::new(TestDatabase::create(backend).expect("test database"));
+    let dir = tempfile::tempdir().unwrap();
+    // The development key file of the data directory, so the CLI (given the same key) agrees.
+    std::fs::write(dir.path().join("master.key"), STANDARD.encode(MASTER_KEY)).unwrap();
+    let config = dir.path().join("gatepass.toml");
+    let toml = format!(
+        "data_dir = {:?}\n[server]\nworkers = 2\n[database]\nurl = {:?}\n",
+        dir.path().display().to_string(),
+        database.url
+    );
+    std::fs::write(&config, toml).unwrap();
+    let settings = Settings::load(Some(&config)).unwrap();
+    let mut context = Context::open(&settings, false).unwrap();
+    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
+    context.clock = clock.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || serve::run_with(&settings, &context, listener).map_err(|e| e.to_string()));
+    let app = TestApp {
+        address,
+        admin_address: None,
+        env: vec![
+            ("GATEPASS__DATA_DIR".into(), dir.path().display().to_string()),
+            ("GATEPASS__DATABASE__URL".into(), database.url.clone()),
+            ("GATEPASS_MASTER_KEY".into(), STANDARD.encode(MASTER_KEY)),
+        ],
+        dir,
+        http: http_client(),
+        database,
+        child: None,
+    };
+    let ready = eventually(Duration::from_secs(30), || async {
+        let response = app.http.get(app.url("/readyz")).send().await.ok()?;
+        response.status().is_success().then_some(())
+    })
+    .await;
+    assert!(ready.is_some(), "the in-process server did not get ready");
+    (app, clock)
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -192,11 +241,9 @@ impl TestApp {
 
     /// Stops the server with SIGTERM and waits for it to exit.
     pub fn stop(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        self.child.wait().unwrap()
+        let child = self.child.as_mut().expect("an in-process server cannot be stopped");
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        child.wait().unwrap()
     }
 
     /// Inserts a client and a secret straight into the database.

@@ -9,5 +9,6 @@ mod guard;
 mod helpers;
 mod keys;
 mod multi_node;
+mod rotation;
 mod token;
 mod token_errors;
