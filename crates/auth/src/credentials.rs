@@ -133,6 +133,11 @@ impl Credential {
         if self.client_id != client_id {
             return Err(Rejection::ClientMismatch);
         }
+        self.standing(now)
+    }
+
+    /// Whether the secret, its client and service account are usable at `now`.
+    pub fn standing(&self, now: i64) -> Result<(), Rejection> {
         if self.secret_revoked {
             return Err(Rejection::SecretRevoked);
         }

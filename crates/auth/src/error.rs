@@ -30,6 +30,15 @@ pub enum TokenError {
     PayloadTooLarge,
     /// Not a POST.
     MethodNotAllowed,
+    /// Too many failed client authentications from this client id or address; retry after
+    /// this many seconds. Valid credentials are never answered this.
+    TooManyFailures {
+        /// Seconds until the window ends.
+        retry_after: u64,
+    },
+    /// The authenticated client may not call this endpoint (introspection without
+    /// `gatepass:introspect`).
+    NotPermitted,
 }
 
 #[derive(Serialize)]
@@ -44,11 +53,11 @@ impl TokenError {
         match self {
             Self::InvalidRequest(_) | Self::PayloadTooLarge | Self::MethodNotAllowed => "invalid_request",
             Self::InvalidClient { .. } => "invalid_client",
-            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnauthorizedClient | Self::NotPermitted => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
             Self::InvalidTarget => "invalid_target",
-            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::TemporarilyUnavailable | Self::TooManyFailures { .. } => "temporarily_unavailable",
         }
     }
 
@@ -75,6 +84,11 @@ impl TokenError {
             ),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "use POST"),
+            Self::TooManyFailures { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many failed client authentications; retry after Retry-After seconds",
+            ),
+            Self::NotPermitted => (StatusCode::FORBIDDEN, "this client may not use this endpoint"),
         }
     }
 
@@ -98,13 +112,17 @@ impl TokenError {
             Self::MethodNotAllowed => {
                 response.insert_header((header::ALLOW, HeaderValue::from_static("POST")));
             }
+            Self::TooManyFailures { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.max(1)));
+            }
             Self::InvalidClient { basic: false }
             | Self::InvalidRequest(_)
             | Self::UnauthorizedClient
             | Self::UnsupportedGrantType
             | Self::InvalidScope
             | Self::InvalidTarget
-            | Self::PayloadTooLarge => {}
+            | Self::PayloadTooLarge
+            | Self::NotPermitted => {}
         }
         response.json(Body {
             error: self.code(),

@@ -25,6 +25,7 @@ use oxide_auth::primitives::scope::Scope as OxideScope;
 use url::Url;
 
 use crate::TokenService;
+use crate::client_auth::form_decode;
 use crate::credentials::{Credential, Rejection};
 use crate::error::TokenError;
 
@@ -181,16 +182,6 @@ fn describe_invalid(request: &TokenRequest, basic: bool) -> &'static str {
     }
 }
 
-/// RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64.
-fn form_decode(raw: &[u8]) -> Cow<'_, [u8]> {
-    if raw.iter().any(|&b| b == b'%' || b == b'+') {
-        let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
-        Cow::Owned(percent_encoding::percent_decode(&spaced).collect())
-    } else {
-        Cow::Borrowed(raw)
-    }
-}
-
 impl Exchange<'_> {
     fn reject(&self, rejection: Rejection) -> Result<(), RegistrarError> {
         self.findings.borrow_mut().rejection = Some(rejection);
@@ -309,6 +300,7 @@ impl Issuer for Exchange<'_> {
             scope: scope.clone(),
             service_account: credential.service_account.clone(),
             roles: credential.roles.clone(),
+            secret_id: Some(credential.secret_id.clone()),
         };
         match self.service.keys.sign(&claims) {
             Ok(token) => {

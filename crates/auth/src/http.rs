@@ -9,16 +9,28 @@ use utoipa::OpenApi;
 
 use crate::TokenService;
 use crate::audit::AuditEvent;
+use crate::client_auth::{self, Failure, NotPresented};
 use crate::credentials::{Credential, Rejection};
 use crate::error::TokenError;
 use crate::grant::{self, Lookup, Outcome, TokenRequest};
 use crate::metadata::Metadata;
 
-/// Mounts `/oauth2/token`, `/.well-known/jwks.json` and the metadata documents.
+/// Mounts `/oauth2/token`, `/oauth2/introspect`, `/oauth2/revoke`, `/.well-known/jwks.json`
+/// and the metadata documents.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/oauth2/token")
             .route(web::post().to(token))
+            .default_service(web::to(|| async { TokenError::MethodNotAllowed.to_response() })),
+    )
+    .service(
+        web::resource("/oauth2/introspect")
+            .route(web::post().to(crate::introspection::introspect))
+            .default_service(web::to(|| async { TokenError::MethodNotAllowed.to_response() })),
+    )
+    .service(
+        web::resource("/oauth2/revoke")
+            .route(web::post().to(crate::revocation::revoke))
             .default_service(web::to(|| async { TokenError::MethodNotAllowed.to_response() })),
     )
     .service(web::resource("/.well-known/jwks.json").route(web::get().to(jwks)))
@@ -68,7 +80,7 @@ struct OAuthError {
 
 /// The `OpenAPI` document of the token endpoint and discovery.
 #[derive(OpenApi)]
-#[openapi(paths(token, jwks, metadata), tags((name = "oauth2", description = "Token endpoint and discovery")))]
+#[openapi(paths(token, crate::introspection::introspect, crate::revocation::revoke, jwks, metadata), tags((name = "oauth2", description = "Token endpoint and discovery")))]
 pub struct ApiDoc;
 
 /// `POST /oauth2/token` (RFC 6749 §4.4): a client-credentials token.
@@ -85,27 +97,9 @@ pub struct ApiDoc;
     security(("basic" = []), ()))]
 async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<TokenService>) -> HttpResponse {
     let request_id = req.extensions().get::<RequestId>().cloned();
-    let limit = service.settings.body_limit;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return TokenError::PayloadTooLarge.to_response();
-    }
-    let body = match payload.to_bytes_limited(limit).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(_)) => {
-            return TokenError::InvalidRequest("the request body could not be read").to_response();
-        }
-        Err(_) => return TokenError::PayloadTooLarge.to_response(),
-    };
-    if !is_form(&req) {
-        return TokenError::InvalidRequest("the body must be application/x-www-form-urlencoded").to_response();
-    }
-    let Some(form) = parse_form(&body) else {
-        return TokenError::InvalidRequest("a parameter is repeated or malformed").to_response();
+    let form = match read_form(&req, payload, service.settings.body_limit).await {
+        Ok(form) => form,
+        Err(error) => return error.to_response(),
     };
     let authorization = match req.headers().get(header::AUTHORIZATION).map(HeaderValue::to_str) {
         None => None,
@@ -115,14 +109,8 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
         }
     };
     if authorization.is_none() && form.unique_value("client_secret").is_none() {
-        deny(
-            &service,
-            &req,
-            request_id.as_ref(),
-            Rejection::NoCredentials,
-            form.unique_value("client_id").as_deref(),
-        );
-        return TokenError::InvalidClient { basic: false }.to_response();
+        let client_id = form.unique_value("client_id");
+        return refuse(&service, &req, Rejection::NoCredentials, client_id.as_deref(), false);
     }
     let request = TokenRequest { form, authorization };
     let now = service.clock.now().unix_timestamp();
@@ -165,12 +153,15 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
         }
         Outcome::Refused {
             error,
-            rejection,
+            rejection: Some(rejection),
             client_id,
         } => {
-            if let Some(rejection) = rejection {
-                deny(&service, &req, request_id.as_ref(), rejection, client_id.as_deref());
-            }
+            let basic = matches!(error, TokenError::InvalidClient { basic: true });
+            refuse(&service, &req, rejection, client_id.as_deref(), basic)
+        }
+        Outcome::Refused {
+            error, rejection: None, ..
+        } => {
             log::debug!("token refused error={} request_id={id}", error.code());
             error.to_response()
         }
@@ -183,33 +174,108 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
     }
 }
 
-/// Records a failed client authentication with its real reason.
-fn deny(
+/// Reads a form body of at most `limit` bytes; a repeated parameter is refused (RFC 6749 §3.2).
+pub(crate) async fn read_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<NormalizedParameter, TokenError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(TokenError::PayloadTooLarge);
+    }
+    let body = match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return Err(TokenError::InvalidRequest("the request body could not be read")),
+        Err(_) => return Err(TokenError::PayloadTooLarge),
+    };
+    if !is_form(req) {
+        return Err(TokenError::InvalidRequest(
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    parse_form(&body).ok_or(TokenError::InvalidRequest("a parameter is repeated or malformed"))
+}
+
+/// Answers a failed client authentication: `invalid_client`, or 429 once the client id or
+/// address is over its failure limit. The real reason goes to the audit log.
+pub(crate) fn refuse(
     service: &TokenService,
     req: &HttpRequest,
-    request_id: Option<&RequestId>,
     why: Rejection,
     client_id: Option<&str>,
-) {
-    // Only a well-formed client id is written: junk from the wire stays out of the log.
+    basic: bool,
+) -> HttpResponse {
+    let request_id = req.extensions().get::<RequestId>().cloned();
+    // Only a well-formed client id is written or counted: junk from the wire stays out.
     let client = client_id
         .and_then(|id| ClientId::parse(id).ok())
         .map(|id| id.to_string());
+    let address = req.peer_addr().map(|a| a.ip());
+    let throttled = service.throttle.fail(client.as_deref(), address);
     log::info!(
-        "client authentication failed reason={} client_id={} request_id={}",
+        "client authentication failed reason={} client_id={} throttled={} request_id={}",
         why.as_str(),
         client.as_deref().unwrap_or("-"),
-        request_id.map_or("-", RequestId::as_str)
+        throttled.is_some(),
+        request_id.as_ref().map_or("-", RequestId::as_str)
     );
     service.audit.record(AuditEvent {
         actor: client.clone().unwrap_or_else(|| "anonymous".to_owned()),
-        action: "token.denied".to_owned(),
+        action: if throttled.is_some() {
+            "token.throttled"
+        } else {
+            "token.denied"
+        }
+        .to_owned(),
         target: client,
         outcome: "failure",
         reason: Some(why.as_str().to_owned()),
-        request_id: request_id.map(ToString::to_string),
-        source_addr: req.peer_addr().map(|a| a.ip().to_string()),
+        request_id: request_id.map(|id| id.to_string()),
+        source_addr: address.map(|a| a.to_string()),
     });
+    match throttled {
+        Some(retry_after) => TokenError::TooManyFailures { retry_after }.to_response(),
+        None => TokenError::InvalidClient { basic }.to_response(),
+    }
+}
+
+/// The authenticated client calling introspection or revocation, or the answer to give.
+pub(crate) async fn caller(
+    service: &TokenService,
+    req: &HttpRequest,
+    form: &NormalizedParameter,
+) -> Result<std::sync::Arc<Credential>, HttpResponse> {
+    let authorization = req.headers().get(header::AUTHORIZATION).map(HeaderValue::to_str);
+    let authorization = match authorization {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        Some(Err(_)) => return Err(TokenError::InvalidRequest("malformed Authorization header").to_response()),
+    };
+    let (client_id, client_secret) = (form.unique_value("client_id"), form.unique_value("client_secret"));
+    let presented = match client_auth::presented(authorization, client_id.as_deref(), client_secret.as_deref()) {
+        Ok(presented) => presented,
+        Err(NotPresented::Nothing) => {
+            return Err(refuse(service, req, Rejection::NoCredentials, None, false));
+        }
+        Err(NotPresented::Both) => {
+            return Err(TokenError::InvalidRequest("use one client authentication method, not both").to_response());
+        }
+        Err(NotPresented::Malformed(why)) => return Err(TokenError::InvalidRequest(why).to_response()),
+    };
+    let now = service.clock.now().unix_timestamp();
+    match service.authenticate(&presented, now).await {
+        Ok(credential) => Ok(credential),
+        Err(Failure::Rejected(why)) => Err(refuse(service, req, why, Some(&presented.client_id), presented.basic)),
+        Err(Failure::Fault(cause)) => {
+            log::error!("client authentication fault cause={cause}");
+            Err(TokenError::TemporarilyUnavailable.to_response())
+        }
+    }
 }
 
 fn is_form(req: &HttpRequest) -> bool {
@@ -220,8 +286,8 @@ fn is_form(req: &HttpRequest) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
 }
 
-/// Parses the form body; a repeated parameter (RFC 6749 §3.2) gives `None`.
-fn parse_form(body: &[u8]) -> Option<NormalizedParameter> {
+/// Parses a form body; a repeated parameter (RFC 6749 §3.2) gives `None`.
+pub fn parse_form(body: &[u8]) -> Option<NormalizedParameter> {
     let mut seen = std::collections::HashSet::new();
     let mut form = NormalizedParameter::new();
     for (key, value) in form_urlencoded::parse(body) {

@@ -15,13 +15,17 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod client_auth;
 pub mod credentials;
 pub mod error;
 mod grant;
 pub mod http;
+mod introspection;
 pub mod keys;
 pub mod master_key;
 mod metadata;
+mod revocation;
+pub mod throttle;
 pub mod usage;
 
 use std::sync::Arc;
@@ -34,6 +38,7 @@ use oxide_auth::primitives::registrar::RegisteredUrl;
 use crate::audit::AuditLog;
 use crate::credentials::CredentialCache;
 use crate::keys::KeyManager;
+use crate::throttle::{FailureLimits, Throttle};
 use crate::usage::UsageRecorder;
 
 /// Settings of the token endpoint.
@@ -47,6 +52,8 @@ pub struct TokenSettings {
     pub credential_cache_ttl: Duration,
     /// Largest token request body accepted (bytes).
     pub body_limit: usize,
+    /// Limits on failed client authentication.
+    pub failure_limits: FailureLimits,
 }
 
 /// Everything the token endpoint needs; one per process, shared by all workers.
@@ -57,6 +64,7 @@ pub struct TokenService {
     credentials: CredentialCache,
     audit: AuditLog,
     usage: Arc<UsageRecorder>,
+    throttle: Throttle,
     settings: TokenSettings,
     issuer_audience: Audience,
     clock: Arc<dyn Clock>,
@@ -93,6 +101,7 @@ impl TokenService {
             keys,
             pepper: master_key.secret_pepper(),
             credentials: CredentialCache::new(settings.credential_cache_ttl),
+            throttle: Throttle::new(settings.failure_limits),
             audit,
             usage,
             settings,
@@ -121,6 +130,14 @@ impl TokenService {
     /// The settings.
     pub fn settings(&self) -> &TokenSettings {
         &self.settings
+    }
+
+    /// Forgets revocations of tokens that have expired anyway; returns how many.
+    pub async fn prune_revocations(&self) -> Result<usize, gatepass_store::StoreError> {
+        let now = self.clock.now().unix_timestamp();
+        self.db
+            .run(move |conn| gatepass_store::revoked_tokens::prune(conn, now))
+            .await
     }
 
     /// Whether the service can issue tokens: the database answers and a key signs.

@@ -57,7 +57,7 @@ pub fn load(
     }
     let path = data_dir.join("master.key");
     if path.exists() {
-        return Ok((read(&path)?, MasterKeySource::Development(path)));
+        return read_once_written(path);
     }
     let mut bytes = Zeroizing::new([0u8; 32]);
     SystemRandom::new()
@@ -65,21 +65,23 @@ pub fn load(
         .map_err(|_| MasterKeyError::BadFile(path.clone(), "no randomness".into()))?;
     match write_private(&path, STANDARD.encode(bytes.as_ref()).as_bytes()) {
         Ok(()) => Ok((MasterKey::from_bytes(*bytes), MasterKeySource::Development(path))),
-        // Another process (say `serve` and `bootstrap` started together) made it first: use
-        // theirs, once it is fully written.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let mut last = None;
-            for _ in 0..20 {
-                match read(&path) {
-                    Ok(key) => return Ok((key, MasterKeySource::Development(path))),
-                    Err(error) => last = Some(error),
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Err(last.unwrap_or(MasterKeyError::Missing))
-        }
+        // Another process (say `serve` and `bootstrap` started together) made it first.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_once_written(path),
         Err(e) => Err(MasterKeyError::BadFile(path.clone(), e.to_string())),
     }
+}
+
+/// Reads the development key another process may still be writing: retried for up to 1 s.
+fn read_once_written(path: std::path::PathBuf) -> Result<(MasterKey, MasterKeySource), MasterKeyError> {
+    let mut last = None;
+    for _ in 0..20 {
+        match read(&path) {
+            Ok(key) => return Ok((key, MasterKeySource::Development(path))),
+            Err(error) => last = Some(error),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Err(last.unwrap_or(MasterKeyError::Missing))
 }
 
 fn read(path: &Path) -> Result<MasterKey, MasterKeyError> {

@@ -11,6 +11,10 @@ pub(crate) struct Metadata<'a> {
     grant_types_supported: [&'static str; 1],
     response_types_supported: [&'static str; 0],
     token_endpoint_auth_methods_supported: [&'static str; 2],
+    introspection_endpoint: String,
+    introspection_endpoint_auth_methods_supported: [&'static str; 2],
+    revocation_endpoint: String,
+    revocation_endpoint_auth_methods_supported: [&'static str; 2],
     access_token_signing_alg_values_supported: [&'static str; 2],
 }
 
@@ -24,6 +28,10 @@ impl<'a> Metadata<'a> {
             grant_types_supported: ["client_credentials"],
             response_types_supported: [],
             token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+            introspection_endpoint: format!("{base}/oauth2/introspect"),
+            introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+            revocation_endpoint: format!("{base}/oauth2/revoke"),
+            revocation_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
             access_token_signing_alg_values_supported: ["ES256", "EdDSA"],
         }
     }

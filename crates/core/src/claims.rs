@@ -29,6 +29,10 @@ pub struct AccessTokenClaims {
     /// Role names of that service account.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// The id of the client secret that obtained the token (never the secret): introspection
+    /// answers `active: false` once that secret is revoked or deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_id: Option<String>,
 }
 
 /// `aud`: a single string when there is one audience, an array otherwise (RFC 7519 §4.1.3).

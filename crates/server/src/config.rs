@@ -7,6 +7,7 @@ use std::time::Duration;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use gatepass_auth::keys::{KeySettings, SigningAlgorithm};
+use gatepass_auth::throttle::FailureLimits;
 use gatepass_core::SecretPrefix;
 use gatepass_store::DatabaseSettings;
 use serde::Deserialize;
@@ -48,6 +49,7 @@ pub struct Settings {
     pub database: DatabaseSection,
     pub secrets: SecretsSection,
     pub tokens: TokensSection,
+    pub limits: LimitsSection,
     pub keys: KeysSection,
     pub admin: AdminSection,
     pub log: LogSection,
@@ -65,6 +67,20 @@ pub struct ServerSection {
     pub bind: String,
     pub admin_bind: String,
     pub workers: usize,
+    pub max_connections: usize,
+    pub request_timeout_ms: u64,
+    pub keep_alive_seconds: u64,
+    pub shutdown_timeout_seconds: u64,
+    pub max_url_bytes: usize,
+    pub max_header_bytes: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    pub failed_auth_per_client: u32,
+    pub failed_auth_per_address: u32,
+    pub failed_auth_window_seconds: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,6 +124,22 @@ pub struct KeysSection {
 #[serde(deny_unknown_fields)]
 pub struct LogSection {
     pub level: String,
+}
+
+/// `server.*` limits, as the HTTP server takes them.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionLimits {
+    pub max_connections: usize,
+    pub request_timeout: Duration,
+    pub keep_alive: Duration,
+    pub shutdown_timeout: u64,
+}
+
+/// Largest request line and headers accepted.
+#[derive(Clone, Copy, Debug)]
+pub struct HeadLimits {
+    pub max_url_bytes: usize,
+    pub max_header_bytes: usize,
 }
 
 /// Shortest and longest token lifetimes a client or the default may set.
@@ -159,6 +191,21 @@ impl Settings {
         if !(1..=20).contains(&self.secrets.max_per_client) {
             return Err(invalid("secrets.max_per_client", "must be between 1 and 20"));
         }
+        if self.server.max_connections == 0 {
+            return Err(invalid("server.max_connections", "must be at least 1"));
+        }
+        if self.server.max_url_bytes < 256 {
+            return Err(invalid("server.max_url_bytes", "must be at least 256"));
+        }
+        if self.server.max_header_bytes < 1024 {
+            return Err(invalid("server.max_header_bytes", "must be at least 1024"));
+        }
+        if self.server.request_timeout_ms == 0 {
+            return Err(invalid("server.request_timeout_ms", "must be at least 1"));
+        }
+        if self.limits.failed_auth_window_seconds == 0 {
+            return Err(invalid("limits.failed_auth_window_seconds", "must be at least 1"));
+        }
         if self.database.pool_size == 0 {
             return Err(invalid("database.pool_size", "must be at least 1"));
         }
@@ -185,6 +232,33 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The limits on failed client authentication.
+    pub fn failure_limits(&self) -> FailureLimits {
+        FailureLimits {
+            per_client: self.limits.failed_auth_per_client,
+            per_address: self.limits.failed_auth_per_address,
+            window: Duration::from_secs(self.limits.failed_auth_window_seconds),
+        }
+    }
+
+    /// Connection limits and timeouts of the listeners.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections: self.server.max_connections,
+            request_timeout: Duration::from_millis(self.server.request_timeout_ms),
+            keep_alive: Duration::from_secs(self.server.keep_alive_seconds),
+            shutdown_timeout: self.server.shutdown_timeout_seconds,
+        }
+    }
+
+    /// The URL and header size limits.
+    pub fn head_limits(&self) -> HeadLimits {
+        HeadLimits {
+            max_url_bytes: self.server.max_url_bytes,
+            max_header_bytes: self.server.max_header_bytes,
+        }
     }
 
     /// The public listener's address.

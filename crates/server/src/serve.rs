@@ -5,8 +5,9 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, Error, HttpMessage, HttpResponse, HttpServer, web};
@@ -17,8 +18,9 @@ use gatepass_auth::usage::UsageRecorder;
 use gatepass_auth::{TokenService, TokenSettings};
 use gatepass_core::{Clock, RequestId};
 use gatepass_resource_guard::{GuardConfig, Validator};
+use tokio::signal::unix::{SignalKind, signal};
 
-use crate::config::Settings;
+use crate::config::{HeadLimits, Settings};
 use crate::context::Context;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -56,16 +58,24 @@ pub fn run_with(
         let admin_listener = settings.admin_bind_addr()?.map(TcpListener::bind).transpose()?;
         let separate_admin = admin_listener.is_some();
         let public_parts = parts.clone();
+        let limits = settings.connection_limits();
+        let head = settings.head_limits();
         let public = HttpServer::new(move || {
             let parts = public_parts.clone();
             App::new()
+                .app_data(web::Data::new(head))
+                .wrap(from_fn(head_limits))
                 .wrap(from_fn(request_id))
                 .configure(move |cfg| routes(cfg, &parts, true, !separate_admin))
         })
         .workers(workers)
+        .max_connections(limits.max_connections.div_ceil(workers))
+        .client_request_timeout(limits.request_timeout)
+        .keep_alive(limits.keep_alive)
+        .shutdown_timeout(limits.shutdown_timeout)
+        .disable_signals()
         .listen(listener)?
         .run();
-        println!("gatepass listening on http://{address} (issuer {issuer})");
         let admin_server = match admin_listener {
             None => None,
             Some(admin_listener) => {
@@ -73,21 +83,48 @@ pub fn run_with(
                 let server = HttpServer::new(move || {
                     let parts = parts.clone();
                     App::new()
+                        .app_data(web::Data::new(head))
+                        .wrap(from_fn(head_limits))
                         .wrap(from_fn(request_id))
                         .configure(move |cfg| routes(cfg, &parts, false, true))
                 })
                 .workers(1)
+                .max_connections(limits.max_connections)
+                .client_request_timeout(limits.request_timeout)
+                .keep_alive(limits.keep_alive)
+                .shutdown_timeout(limits.shutdown_timeout)
+                .disable_signals()
                 .listen(admin_listener)?
                 .run();
-                println!("gatepass admin listening on http://{admin_address}");
-                Some(server)
+                Some((server, admin_address))
             }
         };
+        // Signals are ours, registered before the address is printed: a supervisor that
+        // sends SIGTERM as soon as it reads the address still gets a graceful stop.
+        let handles: Vec<_> = std::iter::once(public.handle())
+            .chain(admin_server.as_ref().map(|(server, _)| server.handle()))
+            .collect();
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        actix_web::rt::spawn(async move {
+            let name = tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = interrupt.recv() => "SIGINT",
+            };
+            log::info!("{name}: no new connections; finishing the requests in flight");
+            for handle in handles {
+                handle.stop(true).await;
+            }
+        });
+        println!("gatepass listening on http://{address} (issuer {issuer})");
+        if let Some((_, admin_address)) = &admin_server {
+            println!("gatepass admin listening on http://{admin_address}");
+        }
         std::io::stdout().flush()?;
         log::info!("listening address={address} issuer={issuer} workers={workers} separate_admin={separate_admin}");
         match admin_server {
             None => public.await?,
-            Some(admin_server) => {
+            Some((admin_server, _)) => {
                 tokio::try_join!(public, admin_server)?;
             }
         }
@@ -133,6 +170,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         default_ttl_seconds: settings.tokens.default_ttl_seconds,
         credential_cache_ttl: std::time::Duration::from_millis(settings.tokens.credential_cache_ttl_ms),
         body_limit: settings.tokens.body_limit_bytes,
+        failure_limits: settings.failure_limits(),
     };
     let service = web::Data::new(TokenService::new(
         context.db.clone(),
@@ -163,6 +201,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         },
     });
     let maintenance = actix_web::rt::spawn(maintain_keys(
+        service.clone(),
         Arc::clone(&keys),
         admin_validator,
         context.clock.clone(),
@@ -212,8 +251,10 @@ fn routes(cfg: &mut web::ServiceConfig, parts: &Parts, public: bool, admin: bool
     .route("/readyz", web::get().to(readyz));
 }
 
-/// Runs the key schedule every `every` and hands the admin API's validator the keys.
+/// Runs the key schedule every `every`, hands the admin API's validator the keys, and
+/// forgets revocations of tokens that have expired.
 async fn maintain_keys(
+    service: web::Data<TokenService>,
     keys: Arc<KeyManager>,
     admin_validator: Validator,
     clock: Arc<dyn Clock>,
@@ -230,7 +271,43 @@ async fn maintain_keys(
         if let Err(error) = admin_validator.update_jwks(&jwks) {
             log::error!("admin token validator could not take the new keys: {error}");
         }
+        if let Err(error) = service.prune_revocations().await {
+            log::warn!("could not prune expired token revocations: {error}");
+        }
     }
+}
+
+/// Refuses a request whose URL (414) or headers (431) are larger than configured, before
+/// any handler sees it.
+async fn head_limits(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let limits = req.app_data::<web::Data<HeadLimits>>().map(|l| *l.get_ref());
+    if let Some(limits) = limits {
+        let url = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+        let headers: usize = req
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum();
+        let refusal = if url > limits.max_url_bytes {
+            Some((StatusCode::URI_TOO_LONG, "the URL is too long"))
+        } else if headers > limits.max_header_bytes {
+            Some((
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "the request headers are too large",
+            ))
+        } else {
+            None
+        };
+        if let Some((status, why)) = refusal {
+            let response = HttpResponse::build(status)
+                .json(serde_json::json!({"error": "invalid_request", "error_description": why}));
+            return Ok(req.into_response(response).map_into_right_body());
+        }
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// Gives every request an id (the caller's `X-Request-Id` if plain, else a new one),

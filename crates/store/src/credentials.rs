@@ -29,6 +29,27 @@ pub fn find_by_hash(conn: &mut Conn, hash: &[u8]) -> Result<Option<CredentialRec
         .select((SecretRow::as_select(), ClientRow::as_select()))
         .first::<(SecretRow, ClientRow)>(conn)
         .optional()?;
+    complete(conn, found)
+}
+
+/// Finds the secret `secret_id` of `client_id` (the one that minted a token), with its client.
+pub fn find_by_secret_id(
+    conn: &mut Conn,
+    client_id: &str,
+    secret_id: &str,
+) -> Result<Option<CredentialRecord>, StoreError> {
+    let found = client_secrets::table
+        .inner_join(clients::table)
+        .filter(client_secrets::id.eq(secret_id))
+        .filter(client_secrets::client_id.eq(client_id))
+        .select((SecretRow::as_select(), ClientRow::as_select()))
+        .first::<(SecretRow, ClientRow)>(conn)
+        .optional()?;
+    complete(conn, found)
+}
+
+/// Adds the service account and its roles to a secret and its client.
+fn complete(conn: &mut Conn, found: Option<(SecretRow, ClientRow)>) -> Result<Option<CredentialRecord>, StoreError> {
     let Some((secret, client)) = found else {
         return Ok(None);
     };

@@ -24,6 +24,7 @@ pub mod clients;
 pub mod credentials;
 mod database;
 mod error;
+pub mod revoked_tokens;
 pub mod roles;
 pub mod schema;
 pub mod secrets;

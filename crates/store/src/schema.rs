@@ -102,6 +102,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        client_id -> Text,
+        expires_at -> BigInt,
+        revoked_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     roles,
     service_accounts,

@@ -8,7 +8,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use gatepass_core::{AccessTokenClaims, Clock, Kid, MasterKey};
 use gatepass_store::signing_keys::{self, Retirement, SigningKeyRow};
 use gatepass_store::{Conn, Database, StoreError};
-use jsonwebtoken::{EncodingKey, Header};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use serde::Serialize;
 use thiserror::Error;
 use zeroize::Zeroizing;
@@ -49,6 +49,7 @@ pub struct LoadedKey {
     pub jwk: PublicJwk,
     header: Header,
     encoding_key: EncodingKey,
+    decoding_key: DecodingKey,
 }
 
 /// The keys a node knows, as loaded at one moment.
@@ -80,6 +81,34 @@ impl KeyRing {
     /// Whether any key signs at `now`.
     pub fn is_ready(&self, now: i64) -> bool {
         self.signer(now).is_some()
+    }
+
+    /// The claims of `token` if one of this ring's published keys signed it, with the
+    /// algorithm that key has (never `none`, never another), as an RFC 9068 access token
+    /// (`typ: at+jwt`) from `issuer`, unexpired and not before its `nbf` at `now`.
+    /// `None` for anything else: introspection does not say why.
+    pub fn verify(&self, token: &str, issuer: &str, now: i64) -> Option<AccessTokenClaims> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        let kid = header.kid.as_deref()?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.times.kid == kid && k.times.state(now) != KeyState::Expired)?;
+        if header.alg != key.algorithm.jwt() || !header.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("at+jwt"))
+        {
+            return None;
+        }
+        let mut validation = Validation::new(key.algorithm.jwt());
+        validation.set_issuer(&[issuer]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.validate_aud = false;
+        // Time is judged below by the service's clock, not the system's.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        let claims = jsonwebtoken::decode::<AccessTokenClaims>(token, &key.decoding_key, &validation)
+            .ok()?
+            .claims;
+        (claims.exp > now && claims.nbf <= now).then_some(claims)
     }
 }
 
@@ -176,6 +205,16 @@ impl KeyManager {
             SigningAlgorithm::ES256 => EncodingKey::from_ec_der(&pkcs8),
             SigningAlgorithm::EdDSA => EncodingKey::from_ed_der(&pkcs8),
         };
+        let decoding_key = match (algorithm, &jwk.y) {
+            (SigningAlgorithm::ES256, Some(y)) => DecodingKey::from_ec_components(&jwk.x, y)?,
+            (SigningAlgorithm::EdDSA, None) => DecodingKey::from_ed_components(&jwk.x)?,
+            _ => {
+                return Err(KeyError::Corrupt(format!(
+                    "public key of {} does not fit its algorithm",
+                    row.kid
+                )));
+            }
+        };
         let mut header = Header::new(algorithm.jwt());
         header.typ = Some("at+jwt".to_owned());
         header.kid = Some(row.kid.clone());
@@ -185,6 +224,7 @@ impl KeyManager {
             jwk,
             header,
             encoding_key,
+            decoding_key,
         })
     }
 

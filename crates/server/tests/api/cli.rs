@@ -85,6 +85,8 @@ async fn the_openapi_document_lists_every_route_and_the_reference_ui_is_served()
     let paths = doc["paths"].as_object().unwrap();
     for route in [
         "/oauth2/token",
+        "/oauth2/introspect",
+        "/oauth2/revoke",
         "/.well-known/jwks.json",
         "/.well-known/oauth-authorization-server",
         "/admin/v1/clients",

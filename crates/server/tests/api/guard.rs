@@ -6,16 +6,14 @@ use std::time::{Duration, Instant};
 use actix_web::{App, HttpResponse, test, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use gatepass_core::MasterKey;
 use gatepass_resource_guard::actix::{RequireScopes, VerifiedToken};
 use gatepass_resource_guard::{GuardConfig, ValidationError, Validator};
 use gatepass_store::testing::TestBackend;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use ring::rand::SystemRandom;
-use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
-use crate::helpers::{ClientSpec, Credentials, MASTER_KEY, TestApp, now, spawn_app, spawn_app_with};
+use crate::forge::{at_jwt, foreign_key, server_key, sign, unsigned};
+use crate::helpers::{ClientSpec, Credentials, TestApp, now, spawn_app, spawn_app_with};
 
 const AUDIENCE: &str = "https://api.example.com";
 
@@ -32,46 +30,10 @@ async fn sites(token: VerifiedToken) -> HttpResponse {
     HttpResponse::Ok().json(json!({"client_id": token.claims().client_id, "scope": token.claims().scope}))
 }
 
-/// The server's active signing key, decrypted with the master key, to forge claims that
-/// only a broken validator would accept.
-fn server_key(app: &TestApp) -> (String, EncodingKey) {
-    let rows = gatepass_store::signing_keys::list(&mut app.db().conn().unwrap()).unwrap();
-    let row = rows.last().unwrap();
-    let pkcs8 = gatepass_auth::keys::decrypt_private_key(&MasterKey::from_bytes(MASTER_KEY), row).unwrap();
-    (row.kid.clone(), EncodingKey::from_ec_der(&pkcs8))
-}
-
 fn claims(app: &TestApp) -> Value {
     let now = now();
     json!({"iss": app.address, "sub": "gpc_x", "aud": AUDIENCE, "exp": now + 300, "iat": now, "nbf": now,
            "jti": "j", "client_id": "gpc_x", "scope": "sites:read"})
-}
-
-fn sign(header: &Header, claims: &Value, key: &EncodingKey) -> String {
-    gatepass_core::jwt_crypto::install();
-    jsonwebtoken::encode(header, claims, key).unwrap()
-}
-
-fn at_jwt(kid: &str) -> Header {
-    let mut header = Header::new(Algorithm::ES256);
-    header.typ = Some("at+jwt".into());
-    header.kid = Some(kid.into());
-    header
-}
-
-fn unsigned(header: &Value, claims: &Value, signature: &[u8]) -> String {
-    let part = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
-    format!(
-        "{}.{}.{}",
-        part(header),
-        part(claims),
-        URL_SAFE_NO_PAD.encode(signature)
-    )
-}
-
-fn foreign_key() -> EncodingKey {
-    let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new()).unwrap();
-    EncodingKey::from_ec_der(doc.as_ref())
 }
 
 #[actix_web::test]

@@ -241,9 +241,29 @@ impl TestApp {
 
     /// Stops the server with SIGTERM and waits for it to exit.
     pub fn stop(&mut self) -> std::process::ExitStatus {
-        let child = self.child.as_mut().expect("an in-process server cannot be stopped");
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-        child.wait().unwrap()
+        self.signal("TERM");
+        self.wait()
+    }
+
+    /// Waits for the server process to exit.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child
+            .as_mut()
+            .expect("an in-process server does not exit")
+            .wait()
+            .unwrap()
+    }
+
+    /// Sends the server process a signal (`TERM`, `INT`) and returns at once.
+    pub fn signal(&self, name: &str) {
+        let child = self
+            .child
+            .as_ref()
+            .expect("an in-process server has no process to signal");
+        let _ = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(child.id().to_string())
+            .status();
     }
 
     /// Inserts a client and a secret straight into the database.

@@ -1,0 +1,131 @@
+//! `POST /oauth2/introspect` (RFC 7662), for clients holding `gatepass:introspect`.
+//!
+//! A token is active when one of our published keys signed it as an access token of this
+//! issuer, it is inside `nbf`..`exp`, its `jti` was not revoked (RFC 7009), and the secret
+//! that obtained it, its client and the client's service account are all still usable. So
+//! revoking a secret or disabling a client makes its tokens inactive here at once, on every
+//! node, while local validators keep accepting them until `exp` (docs/security.md).
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use gatepass_core::{AccessTokenClaims, Audiences};
+use oxide_auth::endpoint::QueryParameter;
+use serde::Serialize;
+
+use crate::TokenService;
+use crate::credentials::Credential;
+use crate::error::TokenError;
+use crate::http::{caller, read_form};
+
+/// The scope a client needs to introspect (or `gatepass:admin`).
+pub const INTROSPECT_SCOPE: &str = "gatepass:introspect";
+
+/// An introspection answer (RFC 7662 §2.2); only `active` when inactive.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Introspection {
+    /// Whether the token is valid right now.
+    active: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    details: Option<Details>,
+}
+
+/// The claims of an active token.
+#[derive(Serialize)]
+struct Details {
+    scope: String,
+    client_id: String,
+    token_type: &'static str,
+    exp: i64,
+    iat: i64,
+    nbf: i64,
+    sub: String,
+    aud: Audiences,
+    iss: String,
+    jti: String,
+}
+
+fn answer(claims: Option<AccessTokenClaims>) -> HttpResponse {
+    let details = claims.map(|c| Details {
+        scope: c.scope,
+        client_id: c.client_id,
+        token_type: "Bearer",
+        exp: c.exp,
+        iat: c.iat,
+        nbf: c.nbf,
+        sub: c.sub,
+        aud: c.aud,
+        iss: c.iss,
+        jti: c.jti,
+    });
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .json(Introspection {
+            active: details.is_some(),
+            details,
+        })
+}
+
+/// Introspect a token: `token` (and an optional `token_type_hint`, not needed) in a form,
+/// the caller authenticated as a client with `gatepass:introspect`.
+#[utoipa::path(post, path = "/oauth2/introspect", tag = "oauth2",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "`token`, optional `token_type_hint`; client credentials by Basic or in the body"),
+    responses(
+        (status = 200, description = "RFC 7662 answer: `{\"active\": false}`, or `active: true` with scope, client_id, token_type, exp, iat, nbf, sub, aud, iss, jti", body = Introspection),
+        (status = 400, description = "invalid_request (no token, repeated parameter, not a form)"),
+        (status = 401, description = "invalid_client"),
+        (status = 403, description = "unauthorized_client: the caller lacks gatepass:introspect"),
+        (status = 429, description = "Too many failed client authentications; Retry-After"),
+        (status = 503, description = "temporarily_unavailable, with Retry-After"),
+    ),
+    security(("basic" = []), ()))]
+pub(crate) async fn introspect(
+    req: HttpRequest,
+    payload: web::Payload,
+    service: web::Data<TokenService>,
+) -> HttpResponse {
+    let form = match read_form(&req, payload, service.settings.body_limit).await {
+        Ok(form) => form,
+        Err(error) => return error.to_response(),
+    };
+    let caller = match caller(&service, &req, &form).await {
+        Ok(credential) => credential,
+        Err(answer) => return answer,
+    };
+    let scopes = &caller.allowance.scopes;
+    if !scopes
+        .iter()
+        .any(|s| s.as_str() == INTROSPECT_SCOPE || s.as_str() == "gatepass:admin")
+    {
+        return TokenError::NotPermitted.to_response();
+    }
+    let Some(token) = form.unique_value("token").map(std::borrow::Cow::into_owned) else {
+        return TokenError::InvalidRequest("token is required").to_response();
+    };
+    let now = service.clock.now().unix_timestamp();
+    let Some(claims) = service.keys.ring().verify(&token, &service.settings.issuer, now) else {
+        return answer(None);
+    };
+    let Some(secret_id) = claims.secret_id.clone() else {
+        return answer(None);
+    };
+    let (jti, client_id) = (claims.jti.clone(), claims.client_id.clone());
+    let standing = service
+        .db
+        .run(move |conn| {
+            if gatepass_store::revoked_tokens::is_revoked(conn, &jti)? {
+                return Ok(None);
+            }
+            gatepass_store::credentials::find_by_secret_id(conn, &client_id, &secret_id)
+        })
+        .await
+        .and_then(|record| record.as_ref().map(Credential::from_record).transpose());
+    match standing {
+        Ok(Some(credential)) if credential.standing(now).is_ok() => answer(Some(claims)),
+        Ok(_) => answer(None),
+        Err(error) => {
+            log::error!("introspection fault cause={error}");
+            TokenError::TemporarilyUnavailable.to_response()
+        }
+    }
+}
