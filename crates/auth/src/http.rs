@@ -96,7 +96,6 @@ pub struct ApiDoc;
     ),
     security(("basic" = []), ()))]
 async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<TokenService>) -> HttpResponse {
-    let request_id = req.extensions().get::<RequestId>().cloned();
     let form = match read_form(&req, payload, service.settings.body_limit).await {
         Ok(form) => form,
         Err(error) => return error.to_response(),
@@ -110,7 +109,9 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
     };
     if authorization.is_none() && form.unique_value("client_secret").is_none() {
         let client_id = form.unique_value("client_id");
-        return refuse(&service, &req, Rejection::NoCredentials, client_id.as_deref(), false);
+        let error = refuse(&service, &req, Rejection::NoCredentials, client_id.as_deref(), false);
+        service.metrics.refused(error.code());
+        return error.to_response();
     }
     let request = TokenRequest { form, authorization };
     let now = service.clock.now().unix_timestamp();
@@ -132,12 +133,12 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
             Err(cause) => Outcome::Fault(cause),
         };
     }
-    let id = request_id.as_ref().map_or("-", RequestId::as_str);
     match outcome {
         Outcome::Issued(issued) => {
             service.usage.record(&issued.client_id, &issued.secret_id, now);
+            service.metrics.issued();
             log::debug!(
-                "token issued client_id={} secret_id={} request_id={id}",
+                "token issued client_id={} secret_id={}",
                 issued.client_id,
                 issued.secret_id
             );
@@ -157,19 +158,24 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
             client_id,
         } => {
             let basic = matches!(error, TokenError::InvalidClient { basic: true });
-            refuse(&service, &req, rejection, client_id.as_deref(), basic)
+            let error = refuse(&service, &req, rejection, client_id.as_deref(), basic);
+            service.metrics.refused(error.code());
+            error.to_response()
         }
         Outcome::Refused {
             error, rejection: None, ..
         } => {
-            log::debug!("token refused error={} request_id={id}", error.code());
+            log::debug!("token refused error={}", error.code());
+            service.metrics.refused(error.code());
             error.to_response()
         }
         Outcome::NeedsLookup(_) | Outcome::Fault(_) => {
             if let Outcome::Fault(cause) = outcome {
-                log::error!("token endpoint fault request_id={id} cause={cause}");
+                log::error!("token endpoint fault cause={cause}");
             }
-            TokenError::TemporarilyUnavailable.to_response()
+            let error = TokenError::TemporarilyUnavailable;
+            service.metrics.refused(error.code());
+            error.to_response()
         }
     }
 }
@@ -201,15 +207,15 @@ pub(crate) async fn read_form(
     parse_form(&body).ok_or(TokenError::InvalidRequest("a parameter is repeated or malformed"))
 }
 
-/// Answers a failed client authentication: `invalid_client`, or 429 once the client id or
-/// address is over its failure limit. The real reason goes to the audit log.
+/// The answer to a failed client authentication: `invalid_client`, or 429 once the client id
+/// or address is over its failure limit. The real reason goes to the audit log and metrics.
 pub(crate) fn refuse(
     service: &TokenService,
     req: &HttpRequest,
     why: Rejection,
     client_id: Option<&str>,
     basic: bool,
-) -> HttpResponse {
+) -> TokenError {
     let request_id = req.extensions().get::<RequestId>().cloned();
     // Only a well-formed client id is written or counted: junk from the wire stays out.
     let client = client_id
@@ -218,11 +224,10 @@ pub(crate) fn refuse(
     let address = req.peer_addr().map(|a| a.ip());
     let throttled = service.throttle.fail(client.as_deref(), address);
     log::info!(
-        "client authentication failed reason={} client_id={} throttled={} request_id={}",
+        "client authentication failed reason={} client_id={} throttled={}",
         why.as_str(),
         client.as_deref().unwrap_or("-"),
         throttled.is_some(),
-        request_id.as_ref().map_or("-", RequestId::as_str)
     );
     service.audit.record(AuditEvent {
         actor: client.clone().unwrap_or_else(|| "anonymous".to_owned()),
@@ -238,9 +243,10 @@ pub(crate) fn refuse(
         request_id: request_id.map(|id| id.to_string()),
         source_addr: address.map(|a| a.to_string()),
     });
+    service.metrics.authentication_failed(why.as_str(), throttled.is_some());
     match throttled {
-        Some(retry_after) => TokenError::TooManyFailures { retry_after }.to_response(),
-        None => TokenError::InvalidClient { basic }.to_response(),
+        Some(retry_after) => TokenError::TooManyFailures { retry_after },
+        None => TokenError::InvalidClient { basic },
     }
 }
 
@@ -260,7 +266,7 @@ pub(crate) async fn caller(
     let presented = match client_auth::presented(authorization, client_id.as_deref(), client_secret.as_deref()) {
         Ok(presented) => presented,
         Err(NotPresented::Nothing) => {
-            return Err(refuse(service, req, Rejection::NoCredentials, None, false));
+            return Err(refuse(service, req, Rejection::NoCredentials, None, false).to_response());
         }
         Err(NotPresented::Both) => {
             return Err(TokenError::InvalidRequest("use one client authentication method, not both").to_response());
@@ -270,7 +276,9 @@ pub(crate) async fn caller(
     let now = service.clock.now().unix_timestamp();
     match service.authenticate(&presented, now).await {
         Ok(credential) => Ok(credential),
-        Err(Failure::Rejected(why)) => Err(refuse(service, req, why, Some(&presented.client_id), presented.basic)),
+        Err(Failure::Rejected(why)) => {
+            Err(refuse(service, req, why, Some(&presented.client_id), presented.basic).to_response())
+        }
         Err(Failure::Fault(cause)) => {
             log::error!("client authentication fault cause={cause}");
             Err(TokenError::TemporarilyUnavailable.to_response())

@@ -24,6 +24,7 @@ mod introspection;
 pub mod keys;
 pub mod master_key;
 mod metadata;
+pub mod metrics;
 mod revocation;
 pub mod throttle;
 pub mod usage;
@@ -38,6 +39,7 @@ use oxide_auth::primitives::registrar::RegisteredUrl;
 use crate::audit::AuditLog;
 use crate::credentials::CredentialCache;
 use crate::keys::KeyManager;
+use crate::metrics::TokenMetrics;
 use crate::throttle::{FailureLimits, Throttle};
 use crate::usage::UsageRecorder;
 
@@ -65,6 +67,7 @@ pub struct TokenService {
     audit: AuditLog,
     usage: Arc<UsageRecorder>,
     throttle: Throttle,
+    metrics: TokenMetrics,
     settings: TokenSettings,
     issuer_audience: Audience,
     clock: Arc<dyn Clock>,
@@ -81,6 +84,7 @@ pub enum SetupError {
 
 impl TokenService {
     /// Builds the service. The key manager should have been maintained once already.
+    #[allow(clippy::too_many_arguments)] // each is a separate, owned part of the service
     pub fn new(
         db: Database,
         keys: Arc<KeyManager>,
@@ -88,6 +92,7 @@ impl TokenService {
         audit: AuditLog,
         usage: Arc<UsageRecorder>,
         settings: TokenSettings,
+        metrics: TokenMetrics,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, SetupError> {
         let issuer_audience =
@@ -102,6 +107,7 @@ impl TokenService {
             pepper: master_key.secret_pepper(),
             credentials: CredentialCache::new(settings.credential_cache_ttl),
             throttle: Throttle::new(settings.failure_limits),
+            metrics,
             audit,
             usage,
             settings,

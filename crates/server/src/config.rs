@@ -124,6 +124,17 @@ pub struct KeysSection {
 #[serde(deny_unknown_fields)]
 pub struct LogSection {
     pub level: String,
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line each.
+    Text,
+    /// One JSON object each.
+    Json,
 }
 
 /// `server.*` limits, as the HTTP server takes them.

@@ -10,6 +10,8 @@ mod commands;
 #[allow(missing_docs)] // each field is a key of config/default.toml, documented there
 pub mod config;
 pub mod context;
+mod logging;
+mod metrics;
 mod openapi;
 pub mod serve;
 
@@ -28,9 +30,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(&settings.log.level))
-        .format_timestamp_millis()
-        .init();
+    logging::init(&settings.log.level, settings.log.format);
     match commands::run(cli.command, &settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -14,6 +14,7 @@ use actix_web::{App, Error, HttpMessage, HttpResponse, HttpServer, web};
 use gatepass_admin::{AdminState, Callers};
 use gatepass_auth::audit::AuditLog;
 use gatepass_auth::keys::KeyManager;
+use gatepass_auth::metrics::TokenMetrics;
 use gatepass_auth::usage::UsageRecorder;
 use gatepass_auth::{TokenService, TokenSettings};
 use gatepass_core::{Clock, RequestId};
@@ -22,6 +23,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::{HeadLimits, Settings};
 use crate::context::Context;
+use crate::metrics::{self, Metrics, Sources};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -65,6 +67,7 @@ pub fn run_with(
             App::new()
                 .app_data(web::Data::new(head))
                 .wrap(from_fn(head_limits))
+                .wrap(from_fn(metrics::observe))
                 .wrap(from_fn(request_id))
                 .configure(move |cfg| routes(cfg, &parts, true, !separate_admin))
         })
@@ -85,6 +88,7 @@ pub fn run_with(
                     App::new()
                         .app_data(web::Data::new(head))
                         .wrap(from_fn(head_limits))
+                        .wrap(from_fn(metrics::observe))
                         .wrap(from_fn(request_id))
                         .configure(move |cfg| routes(cfg, &parts, false, true))
                 })
@@ -172,6 +176,8 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         body_limit: settings.tokens.body_limit_bytes,
         failure_limits: settings.failure_limits(),
     };
+    let metrics = Metrics::new()?;
+    let token_metrics = TokenMetrics::new(&metrics.registry)?;
     let service = web::Data::new(TokenService::new(
         context.db.clone(),
         Arc::clone(&keys),
@@ -179,6 +185,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         audit.clone(),
         Arc::clone(&usage),
         token_settings,
+        token_metrics,
         context.clock.clone(),
     )?);
     // The admin API is a resource server of Gatepass, validating against our own keys.
@@ -207,10 +214,17 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         context.clock.clone(),
         settings.key_settings().refresh_interval,
     ));
+    let sources = Sources {
+        db: context.db.clone(),
+        keys: Arc::clone(&keys),
+        clock: context.clock.clone(),
+    };
     let parts = Parts {
         service,
         admin,
         keys: web::Data::new(crate::admin_keys::Keys(Arc::clone(&keys))),
+        metrics: web::Data::new(metrics),
+        sources: web::Data::new(sources),
     };
     Ok(Services {
         parts,
@@ -226,13 +240,17 @@ struct Parts {
     service: web::Data<TokenService>,
     admin: web::Data<AdminState>,
     keys: web::Data<crate::admin_keys::Keys>,
+    metrics: web::Data<Metrics>,
+    sources: web::Data<Sources>,
 }
 
 /// Mounts the token service (`public`) and the admin API (`admin`), plus health checks.
 fn routes(cfg: &mut web::ServiceConfig, parts: &Parts, public: bool, admin: bool) {
     cfg.app_data(parts.service.clone())
         .app_data(parts.admin.clone())
-        .app_data(parts.keys.clone());
+        .app_data(parts.keys.clone())
+        .app_data(parts.metrics.clone())
+        .app_data(parts.sources.clone());
     if admin {
         // Before the /admin/v1 scope, which would otherwise answer these paths with 404.
         cfg.configure(crate::admin_keys::configure)
@@ -242,7 +260,9 @@ fn routes(cfg: &mut web::ServiceConfig, parts: &Parts, public: bool, admin: bool
         cfg.configure(gatepass_auth::http::configure);
     }
     if admin {
-        cfg.configure(crate::openapi::configure);
+        // Operators' endpoints go where the admin API is (the admin listener, if separate).
+        cfg.configure(crate::openapi::configure)
+            .route("/metrics", web::get().to(metrics::scrape));
     }
     cfg.route(
         "/healthz",
@@ -324,17 +344,21 @@ async fn request_id(
         .unwrap_or_else(RequestId::generate);
     req.extensions_mut().insert(id.clone());
     let (method, path, started) = (req.method().clone(), req.path().to_owned(), Instant::now());
-    let mut res = next.call(req).await?;
-    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
-        res.headers_mut().insert(REQUEST_ID, value);
-    }
-    // The path only: a query string could carry a credential.
-    log::debug!(
-        "request method={method} path={path} status={} micros={} request_id={id}",
-        res.status().as_u16(),
-        started.elapsed().as_micros()
-    );
-    Ok(res)
+    crate::logging::CURRENT_REQUEST
+        .scope(id.clone(), async move {
+            let mut res = next.call(req).await?;
+            if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+                res.headers_mut().insert(REQUEST_ID, value);
+            }
+            // The path only: a query string could carry a credential.
+            log::debug!(
+                "request method={method} path={path} status={} micros={}",
+                res.status().as_u16(),
+                started.elapsed().as_micros()
+            );
+            Ok(res)
+        })
+        .await
 }
 
 async fn readyz(service: web::Data<TokenService>) -> HttpResponse {

@@ -190,7 +190,13 @@ impl Database {
         .map_err(|e| StoreError::Unavailable(format!("database task failed: {e}")))?
     }
 
-    /// Checks that the database answers a trivial query.
+    /// The pool right now: (open connections, idle ones, the most it opens).
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections, self.pool.max_size())
+    }
+
+    /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.run(|conn| {
             conn.batch_execute("SELECT 1")?;

@@ -78,6 +78,11 @@ impl KeyRing {
         serde_json::json!({ "keys": self.published(now) }).to_string()
     }
 
+    /// The state of every loaded key at `now`.
+    pub fn states(&self, now: i64) -> Vec<KeyState> {
+        self.keys.iter().map(|k| k.times.state(now)).collect()
+    }
+
     /// Whether any key signs at `now`.
     pub fn is_ready(&self, now: i64) -> bool {
         self.signer(now).is_some()

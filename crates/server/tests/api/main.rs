@@ -12,6 +12,7 @@ mod introspection;
 mod keys;
 mod limits;
 mod multi_node;
+mod observability;
 mod rotation;
 mod token;
 mod token_errors;

@@ -1,0 +1,56 @@
+//! The token service's Prometheus metrics (served at `/metrics` by the server).
+
+use prometheus::{IntCounter, IntCounterVec, Opts, Registry};
+
+/// Counters of the token, introspection and revocation endpoints.
+#[derive(Clone)]
+pub struct TokenMetrics {
+    issued: IntCounter,
+    refused: IntCounterVec,
+    authentication_failures: IntCounterVec,
+}
+
+impl TokenMetrics {
+    /// The counters, registered in `registry`.
+    pub fn new(registry: &Registry) -> prometheus::Result<Self> {
+        let issued = IntCounter::new("gatepass_tokens_issued_total", "Access tokens issued")?;
+        let refused = IntCounterVec::new(
+            Opts::new(
+                "gatepass_tokens_refused_total",
+                "Token requests refused, by RFC 6749 error code",
+            ),
+            &["error"],
+        )?;
+        let authentication_failures = IntCounterVec::new(
+            Opts::new(
+                "gatepass_client_authentication_failures_total",
+                "Failed client authentications (token, introspection, revocation) by reason; \
+                 throttled=true when answered 429",
+            ),
+            &["reason", "throttled"],
+        )?;
+        registry.register(Box::new(issued.clone()))?;
+        registry.register(Box::new(refused.clone()))?;
+        registry.register(Box::new(authentication_failures.clone()))?;
+        Ok(Self {
+            issued,
+            refused,
+            authentication_failures,
+        })
+    }
+
+    pub(crate) fn issued(&self) {
+        self.issued.inc();
+    }
+
+    pub(crate) fn refused(&self, error: &str) {
+        self.refused.with_label_values(&[error]).inc();
+    }
+
+    pub(crate) fn authentication_failed(&self, reason: &str, throttled: bool) {
+        let throttled = if throttled { "true" } else { "false" };
+        self.authentication_failures
+            .with_label_values(&[reason, throttled])
+            .inc();
+    }
+}
