@@ -102,6 +102,17 @@ pub(crate) fn run(service: &TokenService, request: &TokenRequest, lookup: &Looku
         }
         (one, other) => one.or(other).map(Cow::into_owned),
     };
+    // RFC 6749 §5.2: a malformed scope is `invalid_scope` (not a generic `invalid_request`).
+    if let Some(scope) = request.form.unique_value("scope")
+        && !scope.trim().is_empty()
+        && ScopeSet::parse(&scope).is_err()
+    {
+        return Outcome::Refused {
+            error: TokenError::InvalidScope,
+            rejection: None,
+            client_id: None,
+        };
+    }
     let basic = request
         .authorization
         .as_deref()
@@ -202,7 +213,9 @@ impl Registrar for Exchange<'_> {
         let Some(credential) = findings.credential.clone() else {
             return Err(RegistrarError::PrimitiveError);
         };
-        let Ok(requested) = scope.map(|s| ScopeSet::parse(&s.to_string())).transpose() else {
+        // `scope=` with nothing in it is no request: every scope the client may have.
+        let requested = scope.map(|s| s.to_string()).filter(|s| !s.trim().is_empty());
+        let Ok(requested) = requested.map(|s| ScopeSet::parse(&s)).transpose() else {
             findings.refusal = Some(Refusal::Scope);
             return Err(RegistrarError::Unspecified);
         };

@@ -3,6 +3,7 @@
 
 mod admin;
 mod admin_directory;
+mod adversarial;
 mod cli;
 mod client;
 mod forge;

@@ -4,13 +4,13 @@ use serde_json::Value;
 
 use crate::helpers::{ClientSpec, Credentials, TestApp, fresh_secret, now, spawn_app};
 
-struct Expect {
+pub struct Expect {
     status: u16,
     error: &'static str,
     basic_challenge: bool,
 }
 
-const fn expect(status: u16, error: &'static str, basic_challenge: bool) -> Expect {
+pub const fn expect(status: u16, error: &'static str, basic_challenge: bool) -> Expect {
     Expect {
         status,
         error,
@@ -18,7 +18,7 @@ const fn expect(status: u16, error: &'static str, basic_challenge: bool) -> Expe
     }
 }
 
-async fn check(name: &str, response: reqwest::Response, want: &Expect) -> Value {
+pub async fn check(name: &str, response: reqwest::Response, want: &Expect) -> Value {
     assert_eq!(response.status().as_u16(), want.status, "{name}: status");
     assert_eq!(response.headers()["cache-control"], "no-store", "{name}: cache-control");
     assert!(response.headers().contains_key("x-request-id"), "{name}: request id");
@@ -41,7 +41,7 @@ async fn check(name: &str, response: reqwest::Response, want: &Expect) -> Value 
     body
 }
 
-fn raw(app: &TestApp) -> reqwest::RequestBuilder {
+pub fn raw(app: &TestApp) -> reqwest::RequestBuilder {
     app.http.post(app.url("/oauth2/token"))
 }
 
@@ -173,7 +173,7 @@ gatepass_store::both_backends! {
                 raw(&app)
                     .basic_auth(&good.client_id, Some(&good.secret))
                     .form(&[("grant_type", "client_credentials"), ("scope", "a\"b")]),
-                expect(400, "invalid_request", false),
+                expect(400, "invalid_scope", false),
             ),
             (
                 "audience not allowed",
