@@ -1,15 +1,15 @@
-"""Replaces one generated section of docs/benchmarks.md, read from stdin.
+"""Replaces one generated section of a document (docs/benchmarks.md unless named), read from stdin.
 
-Usage: replace_section.py NAME < block   (block starts with <!-- NAME:start --> and ends with
-<!-- NAME:end -->). A section not there yet is appended after the <!-- notes --> marker, so
-bench/token-endpoint.sh, which rewrites the top of the file, keeps it.
+Usage: replace_section.py NAME [FILE] < block   (block starts with <!-- NAME:start --> and ends
+with <!-- NAME:end -->). A section not there yet is appended after the <!-- notes --> marker, so
+bench/token-endpoint.sh, which rewrites the top of docs/benchmarks.md, keeps it.
 """
 import re
 import sys
 
 name = sys.argv[1]
 block = sys.stdin.read().strip()
-path = "docs/benchmarks.md"
+path = sys.argv[2] if len(sys.argv) > 2 else "docs/benchmarks.md"
 text = open(path).read()
 start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
 if start in text:

@@ -19,6 +19,7 @@ pub struct RequireScopes {
     validator: Validator,
     scopes: Rc<[String]>,
     realm: Rc<str>,
+    introspected: bool,
 }
 
 impl RequireScopes {
@@ -28,7 +29,16 @@ impl RequireScopes {
             validator: validator.clone(),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             realm: "api".into(),
+            introspected: false,
         }
+    }
+
+    /// Also asks the issuer whether each token is still active (RFC 7662), so revocation is
+    /// seen at once on these routes; needs `GuardConfig::with_introspection`.
+    #[must_use]
+    pub fn introspected(mut self) -> Self {
+        self.introspected = true;
+        self
     }
 
     /// The `realm` named in `WWW-Authenticate` (default `api`).
@@ -115,13 +125,18 @@ async fn authorize(req: &ServiceRequest, guard: &RequireScopes) -> Result<Arc<Ac
             None,
         ));
     };
-    match guard.validator.validate_with_scopes(token, &guard.scopes).await {
+    let verdict = if guard.introspected {
+        guard.validator.validate_introspected(token, &guard.scopes).await
+    } else {
+        guard.validator.validate_with_scopes(token, &guard.scopes).await
+    };
+    match verdict {
         Ok(claims) => Ok(claims),
         Err(ValidationError::InsufficientScope) => {
             let scope = guard.scopes.join(" ");
             Err(refuse(realm, actix_web::http::StatusCode::FORBIDDEN, "insufficient_scope", "the token lacks a required scope", Some(&scope)))
         }
-        Err(ValidationError::NotReady) => Err(HttpResponse::ServiceUnavailable()
+        Err(ValidationError::NotReady | ValidationError::IntrospectionUnavailable) => Err(HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "5"))
             .json(serde_json::json!({"error": "temporarily_unavailable", "error_description": "token validation is not ready"}))),
         Err(other) => {

@@ -2,6 +2,8 @@ use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
 
+use crate::introspection::IntrospectionClient;
+
 /// How a [`crate::Validator`] checks tokens.
 #[derive(Clone, Debug)]
 pub struct GuardConfig {
@@ -24,6 +26,9 @@ pub struct GuardConfig {
     pub max_token_length: usize,
     /// Timeout of each request to the issuer (default 5 s).
     pub http_timeout: Duration,
+    /// The client to introspect as, for [`crate::Validator::validate_introspected`] and
+    /// `RequireScopes::introspected` (none by default).
+    pub introspection: Option<IntrospectionClient>,
 }
 
 impl GuardConfig {
@@ -39,7 +44,18 @@ impl GuardConfig {
             token_cache_capacity: 10_000,
             max_token_length: 8 * 1024,
             http_timeout: Duration::from_secs(5),
+            introspection: None,
         }
+    }
+
+    /// Introspects as this client (holding `gatepass:introspect`) where asked to.
+    #[must_use]
+    pub fn with_introspection(mut self, client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+        self.introspection = Some(IntrospectionClient {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        });
+        self
     }
 
     /// The leeway, capped at 300 s.

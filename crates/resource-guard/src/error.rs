@@ -45,4 +45,11 @@ pub enum ValidationError {
     /// The guard has never managed to load the issuer's keys: answer 503, not 401.
     #[error("signing keys not loaded yet")]
     NotReady,
+    /// Introspection says the token is no longer active (revoked, or its secret or client was).
+    #[error("token revoked")]
+    Revoked,
+    /// Introspection was asked for but the issuer could not answer (or none is configured):
+    /// answer 503, not 401.
+    #[error("introspection unavailable")]
+    IntrospectionUnavailable,
 }

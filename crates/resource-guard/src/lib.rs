@@ -37,10 +37,12 @@
 pub mod actix;
 mod config;
 mod error;
+mod introspection;
 mod jwks;
 mod validator;
 
 pub use config::GuardConfig;
 pub use error::ValidationError;
 pub use gatepass_core::AccessTokenClaims;
+pub use introspection::IntrospectionClient;
 pub use validator::Validator;

@@ -8,6 +8,7 @@ use gatepass_core::AccessTokenClaims;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Validation, decode, decode_header};
 
+use crate::introspection::Introspector;
 use crate::jwks::{KeySet, Source};
 use crate::{GuardConfig, ValidationError};
 
@@ -28,6 +29,8 @@ struct Inner {
     /// Verified tokens by SHA-256 of the token.
     verified: moka::sync::Cache<[u8; 32], Arc<AccessTokenClaims>>,
     fetches: AtomicU64,
+    /// Set when the configuration names an introspection client.
+    introspector: Option<Introspector>,
 }
 
 impl Validator {
@@ -82,13 +85,26 @@ impl Validator {
         token: &str,
         required: &[impl AsRef<str>],
     ) -> Result<Arc<AccessTokenClaims>, ValidationError> {
-        let claims = self.validate(token).await?;
-        let granted: Vec<&str> = claims.scope.split(' ').collect();
-        if required.iter().all(|scope| granted.contains(&scope.as_ref())) {
-            Ok(claims)
-        } else {
-            Err(ValidationError::InsufficientScope)
-        }
+        holds(self.validate(token).await?, required)
+    }
+
+    /// Validates a token locally, then asks the issuer whether it is still active (RFC 7662):
+    /// a revoked token, or one whose secret or client was revoked or disabled, is refused at
+    /// once. Costs a request to the issuer each time; needs
+    /// [`GuardConfig::with_introspection`](crate::GuardConfig::with_introspection).
+    pub async fn validate_introspected(
+        &self,
+        token: &str,
+        required: &[impl AsRef<str>],
+    ) -> Result<Arc<AccessTokenClaims>, ValidationError> {
+        let claims = holds(self.validate(token).await?, required)?;
+        let introspector = self
+            .inner
+            .introspector
+            .as_ref()
+            .ok_or(ValidationError::IntrospectionUnavailable)?;
+        introspector.check(token).await?;
+        Ok(claims)
     }
 
     /// Validates a token: signature with the key named by `kid`, `alg` allowed and equal
@@ -177,9 +193,27 @@ impl Validator {
     }
 }
 
+/// `claims` if they hold every scope in `required`.
+fn holds(
+    claims: Arc<AccessTokenClaims>,
+    required: &[impl AsRef<str>],
+) -> Result<Arc<AccessTokenClaims>, ValidationError> {
+    let granted: Vec<&str> = claims.scope.split(' ').collect();
+    if required.iter().all(|scope| granted.contains(&scope.as_ref())) {
+        Ok(claims)
+    } else {
+        Err(ValidationError::InsufficientScope)
+    }
+}
+
 impl Inner {
     fn new(source: Option<Source>, keys: Option<KeySet>, config: GuardConfig) -> Self {
+        let introspector = config
+            .introspection
+            .clone()
+            .map(|client| Introspector::new(&config.issuer, client, config.http_timeout));
         Self {
+            introspector,
             verified: moka::sync::Cache::builder()
                 .max_capacity(config.token_cache_capacity)
                 .time_to_live(Duration::from_secs(24 * 3600))

@@ -328,3 +328,84 @@ async fn a_guard_that_never_loaded_keys_answers_503() {
     assert_eq!(response.status(), 503);
     assert!(response.headers().contains_key("retry-after"));
 }
+
+#[actix_web::test]
+async fn introspected_routes_see_revocation_at_once_local_ones_at_exp() {
+    let mut app = spawn_app(TestBackend::Sqlite).await;
+    let introspector = app.seed_client(&ClientSpec {
+        scopes: "gatepass:introspect",
+        ..ClientSpec::default()
+    });
+    let caller = app.seed_client(&ClientSpec::default());
+    let config =
+        GuardConfig::new(&app.address, AUDIENCE).with_introspection(&introspector.client_id, &introspector.secret);
+    let validator = Validator::discover(config).await;
+    let service = test::init_service(
+        App::new()
+            .service(
+                web::resource("/local")
+                    .wrap(RequireScopes::new(&validator, &["sites:read"]))
+                    .route(web::get().to(sites)),
+            )
+            .service(
+                web::resource("/fresh")
+                    .wrap(RequireScopes::new(&validator, &["sites:read"]).introspected())
+                    .route(web::get().to(sites)),
+            ),
+    )
+    .await;
+    let token = issue(&app, &caller).await;
+    let get = |path: &'static str, token: &str| {
+        test::TestRequest::get()
+            .uri(path)
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .to_request()
+    };
+    assert_eq!(test::call_service(&service, get("/local", &token)).await.status(), 200);
+    assert_eq!(test::call_service(&service, get("/fresh", &token)).await.status(), 200);
+
+    // The client revokes its token (RFC 7009).
+    let revoked = app
+        .http
+        .post(app.url("/oauth2/revoke"))
+        .basic_auth(&caller.client_id, Some(&caller.secret))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let response = test::call_service(&service, get("/fresh", &token)).await;
+    assert_eq!(response.status(), 401, "refused at once where introspected");
+    assert!(
+        response
+            .headers()
+            .get("www-authenticate")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
+    assert_eq!(
+        test::call_service(&service, get("/local", &token)).await.status(),
+        200,
+        "local validation keeps it until exp"
+    );
+
+    // A token whose secret is revoked afterwards, likewise.
+    let other = issue(&app, &caller).await;
+    assert_eq!(test::call_service(&service, get("/fresh", &other)).await.status(), 200);
+    let mut conn = app.db().conn().unwrap();
+    let secret = gatepass_store::secrets::list_for_client(&mut conn, &caller.client_id)
+        .unwrap()
+        .remove(0);
+    gatepass_store::secrets::revoke(&mut conn, &secret.id, now()).unwrap();
+    assert_eq!(test::call_service(&service, get("/fresh", &other)).await.status(), 401);
+
+    // No issuer to ask: 503, never a guess.
+    let third = app.seed_client(&ClientSpec::default());
+    let live = issue(&app, &third).await;
+    app.stop();
+    let response = test::call_service(&service, get("/fresh", &live)).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(test::call_service(&service, get("/local", &live)).await.status(), 200);
+}
