@@ -219,3 +219,18 @@ gatepass_store::both_backends! {
         );
     }
 }
+
+#[test]
+fn production_mode_refuses_to_start_without_a_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = gatepass()
+        .arg("serve")
+        .env("GATEPASS__DATA_DIR", dir.path())
+        .env("GATEPASS__SECRETS__GENERATE_MASTER_KEY", "false")
+        .env_remove("GATEPASS_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("set GATEPASS_MASTER_KEY"));
+    assert!(!dir.path().join("master.key").exists(), "no key was invented");
+}
