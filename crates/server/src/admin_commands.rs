@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{App, test, web};
+use actix_web::web;
 use gatepass_admin::{AdminState, Callers};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
@@ -15,48 +15,12 @@ use crate::cli::{
 };
 use crate::config::Settings;
 use crate::context::Context;
+use crate::in_process::Call;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-/// One admin API request.
-struct Call {
-    method: Method,
-    path: String,
-    body: Option<Value>,
-    csv: bool,
-}
-
-impl Call {
-    fn get(path: String) -> Self {
-        Self {
-            method: Method::GET,
-            path,
-            body: None,
-            csv: false,
-        }
-    }
-
-    fn with(method: Method, path: String, body: Value) -> Self {
-        Self {
-            method,
-            path,
-            body: Some(body),
-            csv: false,
-        }
-    }
-
-    fn send(method: Method, path: String) -> Self {
-        Self {
-            method,
-            path,
-            body: None,
-            csv: false,
-        }
-    }
-}
-
 /// Runs `call` against the admin API as the operator; the answer's body on success, the
-/// problem's detail (naming the field) otherwise.
+/// problem's detail (naming the option behind its field) otherwise.
 fn execute(settings: &Settings, call: Call) -> Result<Vec<u8>> {
     let context = Context::open(settings, true)?;
     let state = web::Data::new(AdminState {
@@ -73,24 +37,14 @@ fn execute(settings: &Settings, call: Call) -> Result<Vec<u8>> {
         // Servers drop cached credentials within tokens.credential_cache_ttl_ms.
         on_change: Box::new(|| {}),
     });
-    actix_web::rt::System::new().block_on(async move {
-        let app = test::init_service(App::new().app_data(state).configure(gatepass_admin::configure)).await;
-        let mut request = test::TestRequest::default().method(call.method).uri(&call.path);
-        if call.csv {
-            request = request.insert_header(("accept", "text/csv"));
-        }
-        if let Some(body) = call.body {
-            request = request.set_json(body);
-        }
-        let response = test::call_service(&app, request.to_request()).await;
-        let status = response.status();
-        let body = test::read_body(response).await.to_vec();
-        if status.is_success() {
-            Ok(body)
-        } else {
-            Err(problem(status, &body).into())
-        }
-    })
+    let answer = actix_web::rt::System::new().block_on(call.send(|cfg| {
+        cfg.app_data(state).configure(gatepass_admin::configure);
+    }));
+    if answer.status.is_success() {
+        Ok(answer.body)
+    } else {
+        Err(problem(answer.status, &answer.body).into())
+    }
 }
 
 /// A refusal as one line: the detail, naming the option behind the field it names.
@@ -271,7 +225,7 @@ pub fn bootstrap(settings: &Settings, name: Option<String>, output: Output) -> R
         )
     });
     let body = json!({"name": name, "scopes": ["gatepass:admin"], "labels": {"created_by": "bootstrap"}});
-    let doc = run_json(settings, Call::with(Method::POST, "/admin/v1/clients".into(), body))?;
+    let doc = run_json(settings, Call::new(Method::POST, "/admin/v1/clients").json(body))?;
     let short = json!({"client_id": doc["client"]["client_id"], "client_secret": doc["client_secret"]});
     show(output, &short, |_| created_client(&doc));
     Ok(())
@@ -319,7 +273,7 @@ pub fn clients(settings: &Settings, command: ClientsCommand) -> Result<()> {
             if let Some(id) = service_account {
                 body.insert("service_account_id".into(), json!(id));
             }
-            let call = Call::with(Method::POST, "/admin/v1/clients".into(), Value::Object(body));
+            let call = Call::new(Method::POST, "/admin/v1/clients").json(Value::Object(body));
             let doc = run_json(settings, call)?;
             show(output, &doc, created_client);
         }
@@ -334,12 +288,12 @@ pub fn clients(settings: &Settings, command: ClientsCommand) -> Result<()> {
                 body.insert("status".into(), json!(status));
             }
             let path = format!("/admin/v1/clients/{}", segment(&client_id));
-            let doc = run_json(settings, Call::with(Method::PATCH, path, Value::Object(body)))?;
+            let doc = run_json(settings, Call::new(Method::PATCH, path).json(Value::Object(body)))?;
             show(output, &doc, pretty);
         }
         ClientsCommand::Delete { client_id, output } => {
             let path = format!("/admin/v1/clients/{}", segment(&client_id));
-            run_json(settings, Call::send(Method::DELETE, path))?;
+            run_json(settings, Call::new(Method::DELETE, path))?;
             show(output, &json!({"deleted": client_id}), |_| {
                 format!("deleted client {client_id}")
             });
@@ -350,7 +304,9 @@ pub fn clients(settings: &Settings, command: ClientsCommand) -> Result<()> {
                 return Err(format!("export {what:?}: expected clients, secrets or audit-events").into());
             }
             let mut call = Call::get(format!("/admin/v1/export/{what}"));
-            call.csv = csv;
+            if csv {
+                call = call.header("accept", "text/csv");
+            }
             let body = execute(settings, call)?;
             println!("{}", String::from_utf8_lossy(&body).trim_end());
         }
@@ -383,7 +339,7 @@ fn secrets(settings: &Settings, command: SecretsCommand) -> Result<()> {
             output,
         } => {
             let body = json!({"label": label, "grace_period_seconds": grace_period, "expires_at": expires_at});
-            let doc = run_json(settings, Call::with(Method::POST, path(&client_id), body))?;
+            let doc = run_json(settings, Call::new(Method::POST, path(&client_id)).json(body))?;
             show(output, &doc, |doc| {
                 format!(
                     "New secret {} for {client_id}\n  client_secret: {}\n  older secrets expire: {}\n\
@@ -402,7 +358,7 @@ fn secrets(settings: &Settings, command: SecretsCommand) -> Result<()> {
             secret_id,
             output,
         } => {
-            let call = Call::send(
+            let call = Call::new(
                 Method::POST,
                 format!("{}/{}/revoke", path(&client_id), segment(&secret_id)),
             );
@@ -416,7 +372,7 @@ fn secrets(settings: &Settings, command: SecretsCommand) -> Result<()> {
             output,
         } => {
             let force = if force { "?force=true" } else { "" };
-            let call = Call::send(
+            let call = Call::new(
                 Method::DELETE,
                 format!("{}/{}{force}", path(&client_id), segment(&secret_id)),
             );
@@ -426,7 +382,7 @@ fn secrets(settings: &Settings, command: SecretsCommand) -> Result<()> {
             });
         }
         SecretsCommand::Due { output } => {
-            let doc = run_json(settings, Call::get("/admin/v1/secrets/due".into()))?;
+            let doc = run_json(settings, Call::get("/admin/v1/secrets/due"))?;
             let mut columns = vec![("CLIENT_ID", "client_id")];
             columns.extend_from_slice(COLUMNS);
             show(output, &doc, |doc| table(doc, &columns));
@@ -439,7 +395,7 @@ pub fn service_accounts(settings: &Settings, command: ServiceAccountsCommand) ->
     let one = |id: &str| format!("/admin/v1/service-accounts/{}", segment(id));
     match command {
         ServiceAccountsCommand::List { output } => {
-            let doc = run_json(settings, Call::get("/admin/v1/service-accounts".into()))?;
+            let doc = run_json(settings, Call::get("/admin/v1/service-accounts"))?;
             show(output, &doc, |doc| {
                 table(
                     doc,
@@ -457,7 +413,7 @@ pub fn service_accounts(settings: &Settings, command: ServiceAccountsCommand) ->
             output,
         } => {
             let body = json!({"name": name, "description": description.unwrap_or_default(), "roles": roles});
-            let call = Call::with(Method::POST, "/admin/v1/service-accounts".into(), body);
+            let call = Call::new(Method::POST, "/admin/v1/service-accounts").json(body);
             show(output, &run_json(settings, call)?, pretty);
         }
         ServiceAccountsCommand::Update {
@@ -477,11 +433,11 @@ pub fn service_accounts(settings: &Settings, command: ServiceAccountsCommand) ->
             if !roles.is_empty() {
                 body.insert("roles".into(), json!(roles));
             }
-            let call = Call::with(Method::PATCH, one(&id), Value::Object(body));
+            let call = Call::new(Method::PATCH, one(&id)).json(Value::Object(body));
             show(output, &run_json(settings, call)?, pretty);
         }
         ServiceAccountsCommand::Delete { id, output } => {
-            run_json(settings, Call::send(Method::DELETE, one(&id)))?;
+            run_json(settings, Call::new(Method::DELETE, one(&id)))?;
             show(output, &json!({"deleted": id}), |_| {
                 format!("deleted service account {id}")
             });
@@ -494,7 +450,7 @@ pub fn roles(settings: &Settings, command: RolesCommand) -> Result<()> {
     let one = |name: &str| format!("/admin/v1/roles/{}", segment(name));
     match command {
         RolesCommand::List { output } => {
-            let doc = run_json(settings, Call::get("/admin/v1/roles".into()))?;
+            let doc = run_json(settings, Call::get("/admin/v1/roles"))?;
             show(output, &doc, |doc| {
                 table(
                     doc,
@@ -512,7 +468,7 @@ pub fn roles(settings: &Settings, command: RolesCommand) -> Result<()> {
             output,
         } => {
             let body = json!({"name": name, "description": description.unwrap_or_default(), "scopes": scopes});
-            let call = Call::with(Method::POST, "/admin/v1/roles".into(), body);
+            let call = Call::new(Method::POST, "/admin/v1/roles").json(body);
             show(output, &run_json(settings, call)?, pretty);
         }
         RolesCommand::Update {
@@ -528,11 +484,11 @@ pub fn roles(settings: &Settings, command: RolesCommand) -> Result<()> {
             if !scopes.is_empty() {
                 body.insert("scopes".into(), json!(scopes));
             }
-            let call = Call::with(Method::PATCH, one(&name), Value::Object(body));
+            let call = Call::new(Method::PATCH, one(&name)).json(Value::Object(body));
             show(output, &run_json(settings, call)?, pretty);
         }
         RolesCommand::Delete { name, output } => {
-            run_json(settings, Call::send(Method::DELETE, one(&name)))?;
+            run_json(settings, Call::new(Method::DELETE, one(&name)))?;
             show(output, &json!({"deleted": name}), |_| format!("deleted role {name}"));
         }
     }

@@ -9,7 +9,9 @@ mod cli;
 mod commands;
 #[allow(missing_docs)] // each field is a key of config/default.toml, documented there
 pub mod config;
+mod console;
 pub mod context;
+mod in_process;
 mod logging;
 mod metrics;
 mod openapi;

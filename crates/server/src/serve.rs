@@ -22,6 +22,7 @@ use gatepass_resource_guard::{GuardConfig, Validator};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::{HeadLimits, Settings};
+use crate::console::Console;
 use crate::context::Context;
 use crate::metrics::{self, Metrics, Sources};
 
@@ -60,12 +61,21 @@ pub fn run_with(
         let admin_listener = settings.admin_bind_addr()?.map(TcpListener::bind).transpose()?;
         let separate_admin = admin_listener.is_some();
         let public_parts = parts.clone();
+        let console = web::Data::new(Console::new(parts.clone(), &issuer));
+        let public_console = console.clone();
         let limits = settings.connection_limits();
         let head = settings.head_limits();
         let public = HttpServer::new(move || {
             let parts = public_parts.clone();
+            let console = public_console.clone();
             App::new()
                 .app_data(web::Data::new(head))
+                .app_data(console)
+                .configure(move |cfg| {
+                    if !separate_admin {
+                        crate::console::configure(cfg);
+                    }
+                })
                 .wrap(from_fn(head_limits))
                 .wrap(from_fn(metrics::observe))
                 .wrap(from_fn(request_id))
@@ -87,6 +97,8 @@ pub fn run_with(
                     let parts = parts.clone();
                     App::new()
                         .app_data(web::Data::new(head))
+                        .app_data(console.clone())
+                        .configure(crate::console::configure)
                         .wrap(from_fn(head_limits))
                         .wrap(from_fn(metrics::observe))
                         .wrap(from_fn(request_id))
@@ -105,21 +117,11 @@ pub fn run_with(
         };
         // Signals are ours, registered before the address is printed: a supervisor that
         // sends SIGTERM as soon as it reads the address still gets a graceful stop.
-        let handles: Vec<_> = std::iter::once(public.handle())
-            .chain(admin_server.as_ref().map(|(server, _)| server.handle()))
-            .collect();
-        let mut terminate = signal(SignalKind::terminate())?;
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        actix_web::rt::spawn(async move {
-            let name = tokio::select! {
-                _ = terminate.recv() => "SIGTERM",
-                _ = interrupt.recv() => "SIGINT",
-            };
-            log::info!("{name}: no new connections; finishing the requests in flight");
-            for handle in handles {
-                handle.stop(true).await;
-            }
-        });
+        stop_on_signal(
+            std::iter::once(public.handle())
+                .chain(admin_server.as_ref().map(|(server, _)| server.handle()))
+                .collect(),
+        )?;
         println!("gatepass listening on http://{address} (issuer {issuer})");
         if let Some((_, admin_address)) = &admin_server {
             println!("gatepass admin listening on http://{admin_address}");
@@ -142,6 +144,24 @@ pub fn run_with(
         log::info!("stopped");
         Ok::<(), Box<dyn std::error::Error>>(())
     })
+}
+
+/// On SIGTERM or SIGINT, stops the servers gracefully: no new connections, requests in
+/// flight finish.
+fn stop_on_signal(handles: Vec<actix_web::dev::ServerHandle>) -> std::io::Result<()> {
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    actix_web::rt::spawn(async move {
+        let name = tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        };
+        log::info!("{name}: no new connections; finishing the requests in flight");
+        for handle in handles {
+            handle.stop(true).await;
+        }
+    });
+    Ok(())
 }
 
 /// Everything `serve` starts before it listens.
@@ -236,7 +256,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
 
 /// What the route handlers need, shared by the public and the admin listener.
 #[derive(Clone)]
-struct Parts {
+pub(crate) struct Parts {
     service: web::Data<TokenService>,
     admin: web::Data<AdminState>,
     keys: web::Data<crate::admin_keys::Keys>,
@@ -245,7 +265,7 @@ struct Parts {
 }
 
 /// Mounts the token service (`public`) and the admin API (`admin`), plus health checks.
-fn routes(cfg: &mut web::ServiceConfig, parts: &Parts, public: bool, admin: bool) {
+pub(crate) fn routes(cfg: &mut web::ServiceConfig, parts: &Parts, public: bool, admin: bool) {
     cfg.app_data(parts.service.clone())
         .app_data(parts.admin.clone())
         .app_data(parts.keys.clone())
