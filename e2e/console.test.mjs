@@ -118,6 +118,8 @@ test("an administrator runs the whole key life cycle in the browser", async () =
   await page.goto(`${base}/console/keys?label=team:billing`);
   await page.getByRole("link", { name: "billing-worker" }).waitFor();
   assert.ok(!(await page.content()).includes(first), "the secret is shown only once");
+  const listed = await page.locator("table").textContent();
+  assert.ok(listed.includes(first.slice(0, 12)), `the list shows the key prefix: ${listed}`);
   await shot(page, "keys");
 
   // Rotate with a grace period: both secrets work.

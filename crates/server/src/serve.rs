@@ -265,20 +265,9 @@ pub(crate) struct Parts {
 }
 
 /// Mounts the token service (`public`) and the admin API (`admin`), plus health checks.
-pub(crate) fn routes(cfg: &mut web::ServiceConfig, parts: &Parts, public: bool, admin: bool) {
-    cfg.app_data(parts.service.clone())
-        .app_data(parts.admin.clone())
-        .app_data(parts.keys.clone())
-        .app_data(parts.metrics.clone())
-        .app_data(parts.sources.clone());
-    if admin {
-        // Before the /admin/v1 scope, which would otherwise answer these paths with 404.
-        cfg.configure(crate::admin_keys::configure)
-            .configure(gatepass_admin::configure);
-    }
-    if public {
-        cfg.configure(gatepass_auth::http::configure);
-    }
+fn routes(cfg: &mut web::ServiceConfig, parts: &Parts, public: bool, admin: bool) {
+    cfg.app_data(parts.metrics.clone()).app_data(parts.sources.clone());
+    api(cfg, parts, public, admin);
     if admin {
         // Operators' endpoints go where the admin API is (the admin listener, if separate).
         cfg.configure(crate::openapi::configure)
@@ -289,6 +278,22 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig, parts: &Parts, public: bool, 
         web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
     )
     .route("/readyz", web::get().to(readyz));
+}
+
+/// The token service (`public`) and the admin API with signing keys (`admin`): what the
+/// listeners serve, and what the console calls in process.
+pub(crate) fn api(cfg: &mut web::ServiceConfig, parts: &Parts, public: bool, admin: bool) {
+    cfg.app_data(parts.service.clone())
+        .app_data(parts.admin.clone())
+        .app_data(parts.keys.clone());
+    if admin {
+        // Before the /admin/v1 scope, which would otherwise answer these paths with 404.
+        cfg.configure(crate::admin_keys::configure)
+            .configure(gatepass_admin::configure);
+    }
+    if public {
+        cfg.configure(gatepass_auth::http::configure);
+    }
 }
 
 /// Runs the key schedule every `every`, hands the admin API's validator the keys, and

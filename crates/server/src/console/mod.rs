@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::in_process::{Answer, Call};
-use crate::serve::{Parts, routes};
+use crate::serve::{Parts, api};
 use pages::{Flash, Nav, button_form, csrf, items, page, secret_once, table, text};
 use session::{Session, Sessions};
 
@@ -48,7 +48,7 @@ impl Console {
         if let Some(id) = req.extensions().get::<RequestId>() {
             call = call.header("x-request-id", id.to_string());
         }
-        call.send(move |cfg| routes(cfg, &parts, true, true)).await
+        call.send(move |cfg| api(cfg, &parts, true, true)).await
     }
 
     /// Runs an admin API request with the session's token.
@@ -301,13 +301,27 @@ async fn keys_page(
     ])
     .unwrap_or_default();
     let answer = console
-        .admin(req, session, Call::get(format!("/admin/v1/clients?limit=100&{query}")))
+        .admin(req, session, Call::get(format!("/admin/v1/clients?limit=50&{query}")))
         .await;
     let flash = match flash {
         Flash::None if !answer.status.is_success() => Flash::Error(answer.detail()),
         other => other,
     };
-    let doc = answer.json();
+    let mut doc = answer.json();
+    // Each key's usable secrets' prefixes, so people can tell keys apart.
+    if let Some(list) = doc["items"].as_array_mut() {
+        for item in list {
+            let id = segment(item["client_id"].as_str().unwrap_or_default());
+            let call = Call::get(format!("/admin/v1/clients/{id}/secrets"));
+            let secrets = console.admin(req, session, call).await.json();
+            let prefixes = items(&secrets)
+                .iter()
+                .filter(|s| s["status"] == "active")
+                .map(|s| s["key_prefix"].clone())
+                .collect();
+            item["key_prefixes"] = Value::Array(prefixes);
+        }
+    }
     let link = |item: &Value| {
         format!(
             "/console/keys/{}",
@@ -330,7 +344,7 @@ async fn keys_page(
                 button type="submit" { "Filter" }
             }
         }
-        (table("API keys", items(&doc), &[("Name", "name"), ("Client id", "client_id"), ("Labels", "labels"), ("Status", "status"), ("Scopes", "scopes"), ("Created", "created_at"), ("Expires", "expires_at"), ("Last used", "last_used_at")], Some(&link)))
+        (table("API keys", items(&doc), &[("Name", "name"), ("Client id", "client_id"), ("Key prefixes", "key_prefixes"), ("Labels", "labels"), ("Status", "status"), ("Scopes", "scopes"), ("Created", "created_at"), ("Expires", "expires_at"), ("Last used", "last_used_at")], Some(&link)))
         @if let Some(next) = doc["next_cursor"].as_str() {
             p { a href={ "/console/keys?" (serde_urlencoded::to_string([("label", label.as_deref()), ("status", status.as_deref()), ("cursor", Some(next))]).unwrap_or_default()) } { "Next page" } }
         }
@@ -455,13 +469,6 @@ async fn key_page(
         )
         .await;
     let (client, secret_list) = (client.json(), secrets.json());
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let used_recently = |secret: &Value| {
-        secret["last_used_at"]
-            .as_str()
-            .and_then(|at| gatepass_core::parse_utc(at).ok())
-            .is_some_and(|at| now - at.unix_timestamp() < 24 * 3600)
-    };
     let base = format!("/console/keys/{}", segment(id));
     let disabled = client["status"] == "disabled";
     let body = html! {
@@ -483,14 +490,49 @@ async fn key_page(
             } @else {
                 (button_form(session, &format!("{base}/status"), "Disable", Some("Disable this key? Its secrets stop working at once."), &html! { input type="hidden" name="status" value="disabled"; }))
             }
-            (button_form(session, &format!("{base}/delete"), "Delete key", Some("Delete this key and all its secrets for good?"), &html! {}))
+            @if used_recently(&client) {
+                (button_form(session, &format!("{base}/delete"), "Delete key", Some("This key was used in the last 24 hours: deleting it breaks whoever still uses it. Delete it and all its secrets for good?"), &html! { span.warning { "used in the last 24 h" } }))
+            } @else {
+                (button_form(session, &format!("{base}/delete"), "Delete key", Some("Delete this key and all its secrets for good?"), &html! {}))
+            }
         }
+        (secrets_table(session, &base, &secret_list))
+        section aria-labelledby="rotate-title" {
+            h2 #rotate-title { "Rotate: add a secret" }
+            p { "Both the old and the new secret work during the grace period; after it the older secrets expire. Without a grace period the old secrets stay until you revoke them." }
+            form.stack method="post" action={ (base) "/secrets" } {
+                (csrf(session))
+                label for="secret-label" { "Label (optional)" }
+                input #secret-label name="label" placeholder="2026-q4";
+                label for="grace" { "Grace period in seconds (optional, up to 7776000)" }
+                input #grace name="grace_period_seconds" inputmode="numeric" placeholder="86400";
+                button type="submit" { "Rotate" }
+            }
+        }
+        p { a href="/console/keys" { "Back to API keys" } }
+    };
+    let title = format!("API key {}", text(&client["name"]));
+    html(StatusCode::OK, &page(session, Nav::Keys, &title, &flash, &body))
+}
+
+/// Whether a client or secret view was used in the last 24 hours.
+fn used_recently(item: &Value) -> bool {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    item["last_used_at"]
+        .as_str()
+        .and_then(|at| gatepass_core::parse_utc(at).ok())
+        .is_some_and(|at| now - at.unix_timestamp() < 24 * 3600)
+}
+
+/// A key's secrets with revoke and delete buttons.
+fn secrets_table(session: &Session, base: &str, secret_list: &Value) -> Markup {
+    html! {
         div.scroll {
             table {
                 caption { "Secrets" }
                 thead { tr { th scope="col" { "Key prefix" } th scope="col" { "Label" } th scope="col" { "Status" } th scope="col" { "Created" } th scope="col" { "Expires" } th scope="col" { "Last used" } th scope="col" { "Uses" } th scope="col" { "Actions" } } }
                 tbody {
-                    @for secret in items(&secret_list) {
+                    @for secret in items(secret_list) {
                         @let secret_path = format!("{base}/secrets/{}", segment(secret["id"].as_str().unwrap_or_default()));
                         @let recent = used_recently(secret);
                         tr {
@@ -519,22 +561,7 @@ async fn key_page(
                 }
             }
         }
-        section aria-labelledby="rotate-title" {
-            h2 #rotate-title { "Rotate: add a secret" }
-            p { "Both the old and the new secret work during the grace period; after it the older secrets expire. Without a grace period the old secrets stay until you revoke them." }
-            form.stack method="post" action={ (base) "/secrets" } {
-                (csrf(session))
-                label for="secret-label" { "Label (optional)" }
-                input #secret-label name="label" placeholder="2026-q4";
-                label for="grace" { "Grace period in seconds (optional, up to 7776000)" }
-                input #grace name="grace_period_seconds" inputmode="numeric" placeholder="86400";
-                button type="submit" { "Rotate" }
-            }
-        }
-        p { a href="/console/keys" { "Back to API keys" } }
-    };
-    let title = format!("API key {}", text(&client["name"]));
-    html(StatusCode::OK, &page(session, Nav::Keys, &title, &flash, &body))
+    }
 }
 
 async fn key_status(

@@ -102,3 +102,37 @@ impl Sessions {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request_with(cookie: &Cookie<'static>) -> HttpRequest {
+        actix_web::test::TestRequest::default()
+            .cookie(cookie.clone())
+            .to_http_request()
+    }
+
+    #[test]
+    fn a_session_lives_as_long_as_its_token_and_ends_on_sign_out() {
+        let sessions = Sessions::new(true);
+        let cookie = sessions
+            .start("gpc_a".into(), "token".into(), Duration::from_secs(900))
+            .unwrap();
+        assert!(cookie.http_only().unwrap_or(false) && cookie.secure().unwrap_or(false));
+        assert_eq!(cookie.same_site(), Some(SameSite::Strict));
+        assert!(!cookie.value().contains("token"), "the cookie is only an id");
+        let session = sessions.current(&request_with(&cookie)).expect("live");
+        assert!(session.csrf_matches(&session.csrf.clone()));
+        assert!(!session.csrf_matches("forged"));
+        let cleared = sessions.end(&request_with(&cookie));
+        assert_eq!(cleared.max_age(), Some(actix_web::cookie::time::Duration::ZERO));
+        assert!(sessions.current(&request_with(&cookie)).is_none(), "signed out");
+
+        // A token that has (almost) run out makes no session worth having.
+        let short = sessions
+            .start("gpc_a".into(), "token".into(), Duration::from_secs(5))
+            .unwrap();
+        assert!(sessions.current(&request_with(&short)).is_none(), "expired");
+    }
+}
