@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use gatepass_core::ClientSecret;
+use gatepass_core::{ClientSecret, SecretHash};
 
 use crate::TokenService;
 use crate::credentials::{Credential, Rejection};
@@ -107,6 +107,21 @@ pub enum Failure {
 }
 
 impl TokenService {
+    /// The stored credential whose keyed hash is `hash`, through the credential cache (one
+    /// database read shared by concurrent misses); `Err` is a fault of ours.
+    pub(crate) async fn credential(&self, hash: &SecretHash) -> Result<Option<Arc<Credential>>, String> {
+        let db = self.db.clone();
+        let key = hash.0;
+        self.credentials
+            .get_or_load(hash, || async move {
+                let record = db
+                    .run(move |conn| gatepass_store::credentials::find_by_hash(conn, &key))
+                    .await?;
+                record.as_ref().map(Credential::from_record).transpose()
+            })
+            .await
+    }
+
     /// Checks presented credentials at `now`, through the credential cache.
     pub async fn authenticate(&self, presented: &Presented, now: i64) -> Result<Arc<Credential>, Failure> {
         let Some(secret) = std::str::from_utf8(&presented.secret)
@@ -116,19 +131,11 @@ impl TokenService {
             return Err(Failure::Rejected(Rejection::MalformedSecret));
         };
         let hash = self.pepper.hash(&secret);
-        let db = self.db.clone();
-        let loaded = self
-            .credentials
-            .get_or_load(&hash, || async move {
-                let key = hash.0;
-                let record = db
-                    .run(move |conn| gatepass_store::credentials::find_by_hash(conn, &key))
-                    .await?;
-                record.as_ref().map(Credential::from_record).transpose()
-            })
+        let credential = self
+            .credential(&hash)
             .await
-            .map_err(Failure::Fault)?;
-        let credential = loaded.ok_or(Failure::Rejected(Rejection::UnknownSecret))?;
+            .map_err(Failure::Fault)?
+            .ok_or(Failure::Rejected(Rejection::UnknownSecret))?;
         credential
             .verify(&presented.client_id, &hash, now)
             .map_err(Failure::Rejected)?;

@@ -117,18 +117,7 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
     let now = service.clock.now().unix_timestamp();
     let mut outcome = grant::run(&service, &request, &Lookup::Cache, now);
     if let Outcome::NeedsLookup(hash) = outcome {
-        let db = service.db.clone();
-        let loaded = service
-            .credentials
-            .get_or_load(&hash, || async move {
-                let key = hash.0;
-                let record = db
-                    .run(move |conn| gatepass_store::credentials::find_by_hash(conn, &key))
-                    .await?;
-                record.as_ref().map(Credential::from_record).transpose()
-            })
-            .await;
-        outcome = match loaded {
+        outcome = match service.credential(&hash).await {
             Ok(credential) => grant::run(&service, &request, &Lookup::Fetched(credential), now),
             Err(cause) => Outcome::Fault(cause),
         };
@@ -181,11 +170,7 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
 }
 
 /// Reads a form body of at most `limit` bytes; a repeated parameter is refused (RFC 6749 §3.2).
-pub(crate) async fn read_form(
-    req: &HttpRequest,
-    payload: web::Payload,
-    limit: usize,
-) -> Result<NormalizedParameter, TokenError> {
+async fn read_form(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<NormalizedParameter, TokenError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -250,8 +235,26 @@ pub(crate) fn refuse(
     }
 }
 
+/// Introspection's and revocation's request: the authenticated caller and the `token`
+/// parameter, or the answer to give.
+pub(crate) async fn token_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+    service: &TokenService,
+) -> Result<(std::sync::Arc<Credential>, String), HttpResponse> {
+    let form = read_form(req, payload, service.settings.body_limit)
+        .await
+        .map_err(TokenError::to_response)?;
+    let caller = caller(service, req, &form).await?;
+    let token = form
+        .unique_value("token")
+        .map(std::borrow::Cow::into_owned)
+        .ok_or_else(|| TokenError::InvalidRequest("token is required").to_response())?;
+    Ok((caller, token))
+}
+
 /// The authenticated client calling introspection or revocation, or the answer to give.
-pub(crate) async fn caller(
+async fn caller(
     service: &TokenService,
     req: &HttpRequest,
     form: &NormalizedParameter,

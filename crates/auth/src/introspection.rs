@@ -9,13 +9,12 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use gatepass_core::{AccessTokenClaims, Audiences};
-use oxide_auth::endpoint::QueryParameter;
 use serde::Serialize;
 
 use crate::TokenService;
 use crate::credentials::Credential;
 use crate::error::TokenError;
-use crate::http::{caller, read_form};
+use crate::http::token_form;
 
 /// The scope a client needs to introspect (or `gatepass:admin`).
 pub const INTROSPECT_SCOPE: &str = "gatepass:introspect";
@@ -84,12 +83,8 @@ pub(crate) async fn introspect(
     payload: web::Payload,
     service: web::Data<TokenService>,
 ) -> HttpResponse {
-    let form = match read_form(&req, payload, service.settings.body_limit).await {
-        Ok(form) => form,
-        Err(error) => return error.to_response(),
-    };
-    let caller = match caller(&service, &req, &form).await {
-        Ok(credential) => credential,
+    let (caller, token) = match token_form(&req, payload, &service).await {
+        Ok(found) => found,
         Err(answer) => return answer,
     };
     let scopes = &caller.allowance.scopes;
@@ -99,9 +94,6 @@ pub(crate) async fn introspect(
     {
         return TokenError::NotPermitted.to_response();
     }
-    let Some(token) = form.unique_value("token").map(std::borrow::Cow::into_owned) else {
-        return TokenError::InvalidRequest("token is required").to_response();
-    };
     let now = service.clock.now().unix_timestamp();
     let Some(claims) = service.keys.ring().verify(&token, &service.settings.issuer, now) else {
         return answer(None);

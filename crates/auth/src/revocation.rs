@@ -8,12 +8,11 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use gatepass_core::RequestId;
 use gatepass_store::revoked_tokens::{self, RevokedTokenRow};
-use oxide_auth::endpoint::QueryParameter;
 
 use crate::TokenService;
 use crate::audit::AuditEvent;
 use crate::error::TokenError;
-use crate::http::{caller, read_form};
+use crate::http::token_form;
 
 fn done() -> HttpResponse {
     HttpResponse::Ok()
@@ -33,16 +32,9 @@ fn done() -> HttpResponse {
     ),
     security(("basic" = []), ()))]
 pub(crate) async fn revoke(req: HttpRequest, payload: web::Payload, service: web::Data<TokenService>) -> HttpResponse {
-    let form = match read_form(&req, payload, service.settings.body_limit).await {
-        Ok(form) => form,
-        Err(error) => return error.to_response(),
-    };
-    let caller = match caller(&service, &req, &form).await {
-        Ok(credential) => credential,
+    let (caller, token) = match token_form(&req, payload, &service).await {
+        Ok(found) => found,
         Err(answer) => return answer,
-    };
-    let Some(token) = form.unique_value("token").map(std::borrow::Cow::into_owned) else {
-        return TokenError::InvalidRequest("token is required").to_response();
     };
     let now = service.clock.now().unix_timestamp();
     let Some(claims) = service.keys.ring().verify(&token, &service.settings.issuer, now) else {

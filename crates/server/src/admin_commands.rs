@@ -115,22 +115,9 @@ fn pretty(doc: &Value) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_default()
 }
 
-/// A field as text: lists joined by spaces, objects as `key=value`, nothing as `-`.
+/// A field as text, `-` for nothing.
 fn cell(value: &Value) -> String {
-    match value {
-        Value::Null => "-".to_owned(),
-        Value::String(s) if s.is_empty() => "-".to_owned(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) if items.is_empty() => "-".to_owned(),
-        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(" "),
-        Value::Object(map) if map.is_empty() => "-".to_owned(),
-        Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| format!("{k}={}", cell(v)))
-            .collect::<Vec<_>>()
-            .join(","),
-        other => other.to_string(),
-    }
+    crate::in_process::plain(value, "-")
 }
 
 /// A page as a table of `columns` (header, field), with the next page's cursor under it.

@@ -111,3 +111,22 @@ impl Answer {
             .to_owned()
     }
 }
+
+/// A field of an answer as text for people: lists joined by spaces, objects as `key=value`
+/// pairs, and `nothing` for null or empty.
+pub fn plain(value: &Value, nothing: &str) -> String {
+    match value {
+        Value::Null => nothing.to_owned(),
+        Value::String(s) if s.is_empty() => nothing.to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => nothing.to_owned(),
+        Value::Array(items) => items.iter().map(|v| plain(v, nothing)).collect::<Vec<_>>().join(" "),
+        Value::Object(map) if map.is_empty() => nothing.to_owned(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}={}", plain(v, nothing)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}

@@ -8,11 +8,13 @@ mod pages;
 mod session;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use gatepass_core::RequestId;
@@ -127,44 +129,85 @@ fn segment(value: &str) -> String {
 }
 
 /// Why a console request goes no further.
+#[derive(Debug, thiserror::Error)]
 enum Denied {
     /// No live session: to the sign-in page.
+    #[error("signed out")]
     SignedOut,
     /// A form without its session's CSRF token.
+    #[error("missing CSRF token")]
     NoCsrf,
+    /// The form could not be read.
+    #[error("unreadable form")]
+    BadForm,
 }
 
-impl Denied {
-    fn response(self) -> HttpResponse {
+impl actix_web::ResponseError for Denied {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::SignedOut => StatusCode::SEE_OTHER,
+            Self::NoCsrf => StatusCode::FORBIDDEN,
+            Self::BadForm => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
         match self {
             Self::SignedOut => see_other("/console/login"),
             Self::NoCsrf => HttpResponse::Forbidden()
                 .content_type("text/plain; charset=utf-8")
                 .body("This form is missing its CSRF token: reload the page and try again."),
+            Self::BadForm => HttpResponse::BadRequest()
+                .content_type("text/plain; charset=utf-8")
+                .body("The form could not be read."),
         }
     }
 }
 
-/// The signed-in session.
-fn signed_in(req: &HttpRequest, console: &Console) -> Result<std::sync::Arc<Session>, Denied> {
-    console.sessions.current(req).ok_or(Denied::SignedOut)
+fn current_session(req: &HttpRequest) -> Result<Arc<Session>, Denied> {
+    req.app_data::<web::Data<Console>>()
+        .and_then(|console| console.sessions.current(req))
+        .ok_or(Denied::SignedOut)
 }
 
-/// The session, if the form carries its CSRF token.
-fn checked(
-    req: &HttpRequest,
-    console: &Console,
-    form: &BTreeMap<String, String>,
-) -> Result<std::sync::Arc<Session>, Denied> {
-    let session = signed_in(req, console)?;
-    if form.get("csrf").is_some_and(|token| session.csrf_matches(token)) {
-        Ok(session)
-    } else {
-        log::warn!(
-            "console form without a valid CSRF token refused client_id={}",
-            session.client_id
-        );
-        Err(Denied::NoCsrf)
+/// A request of a signed-in administrator (else: a redirect to the sign-in page).
+struct SignedIn(Arc<Session>);
+
+impl FromRequest for SignedIn {
+    type Error = Denied;
+    type Future = std::future::Ready<Result<Self, Denied>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(current_session(req).map(SignedIn))
+    }
+}
+
+/// A form posted by a signed-in administrator with the session's CSRF token (else 403).
+struct Action {
+    session: Arc<Session>,
+    form: BTreeMap<String, String>,
+}
+
+impl FromRequest for Action {
+    type Error = Denied;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self, Denied>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let form = Form::from_request(&req, payload);
+        Box::pin(async move {
+            let session = current_session(&req)?;
+            let form = form.await.map_err(|_| Denied::BadForm)?.into_inner();
+            if form.get("csrf").is_some_and(|token| session.csrf_matches(token)) {
+                Ok(Action { session, form })
+            } else {
+                log::warn!(
+                    "console form without a valid CSRF token refused client_id={}",
+                    session.client_id
+                );
+                Err(Denied::NoCsrf)
+            }
+        })
     }
 }
 
@@ -256,10 +299,7 @@ async fn login(req: HttpRequest, console: web::Data<Console>, form: Form) -> Htt
     }
 }
 
-async fn logout(req: HttpRequest, console: web::Data<Console>, form: Form) -> HttpResponse {
-    if let Err(denied) = checked(&req, &console, &form) {
-        return denied.response();
-    }
+async fn logout(req: HttpRequest, console: web::Data<Console>, _: Action) -> HttpResponse {
     let cookie = console.sessions.end(&req);
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/console/login"))
@@ -276,11 +316,12 @@ struct KeyFilter {
     cursor: Option<String>,
 }
 
-async fn keys(req: HttpRequest, console: web::Data<Console>, filter: web::Query<KeyFilter>) -> HttpResponse {
-    let session = match signed_in(&req, &console) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
+async fn keys(
+    req: HttpRequest,
+    console: web::Data<Console>,
+    SignedIn(session): SignedIn,
+    filter: web::Query<KeyFilter>,
+) -> HttpResponse {
     keys_page(&req, &console, &session, &filter, Flash::None, None).await
 }
 
@@ -371,11 +412,7 @@ async fn keys_page(
     html(StatusCode::OK, &page(session, Nav::Keys, "API keys", &flash, &body))
 }
 
-async fn create_key(req: HttpRequest, console: web::Data<Console>, form: Form) -> HttpResponse {
-    let session = match checked(&req, &console, &form) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
+async fn create_key(req: HttpRequest, console: web::Data<Console>, Action { session, form }: Action) -> HttpResponse {
     let no_filter = KeyFilter {
         label: None,
         status: None,
@@ -435,11 +472,12 @@ async fn create_key(req: HttpRequest, console: web::Data<Console>, form: Form) -
     }
 }
 
-async fn key(req: HttpRequest, console: web::Data<Console>, path: web::Path<String>) -> HttpResponse {
-    let session = match signed_in(&req, &console) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
+async fn key(
+    req: HttpRequest,
+    console: web::Data<Console>,
+    SignedIn(session): SignedIn,
+    path: web::Path<String>,
+) -> HttpResponse {
     key_page(&req, &console, &session, &path, Flash::None, None).await
 }
 
@@ -568,12 +606,8 @@ async fn key_status(
     req: HttpRequest,
     console: web::Data<Console>,
     path: web::Path<String>,
-    form: Form,
+    Action { session, form }: Action,
 ) -> HttpResponse {
-    let session = match checked(&req, &console, &form) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
     let status = field(&form, "status");
     let call =
         Call::new(Method::PATCH, format!("/admin/v1/clients/{}", segment(&path))).json(json!({"status": status}));
@@ -593,12 +627,8 @@ async fn delete_key(
     req: HttpRequest,
     console: web::Data<Console>,
     path: web::Path<String>,
-    form: Form,
+    Action { session, .. }: Action,
 ) -> HttpResponse {
-    let session = match checked(&req, &console, &form) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
     let answer = console
         .admin(
             &req,
@@ -622,11 +652,12 @@ async fn delete_key(
     .await
 }
 
-async fn rotate(req: HttpRequest, console: web::Data<Console>, path: web::Path<String>, form: Form) -> HttpResponse {
-    let session = match checked(&req, &console, &form) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
+async fn rotate(
+    req: HttpRequest,
+    console: web::Data<Console>,
+    path: web::Path<String>,
+    Action { session, form }: Action,
+) -> HttpResponse {
     let mut body = json!({});
     if !field(&form, "label").is_empty() {
         body["label"] = field(&form, "label").into();
@@ -669,12 +700,8 @@ async fn revoke_secret(
     req: HttpRequest,
     console: web::Data<Console>,
     path: web::Path<(String, String)>,
-    form: Form,
+    Action { session, .. }: Action,
 ) -> HttpResponse {
-    let session = match checked(&req, &console, &form) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
     let (id, secret) = path.into_inner();
     let call = Call::new(
         Method::POST,
@@ -696,12 +723,8 @@ async fn delete_secret(
     req: HttpRequest,
     console: web::Data<Console>,
     path: web::Path<(String, String)>,
-    form: Form,
+    Action { session, form }: Action,
 ) -> HttpResponse {
-    let session = match checked(&req, &console, &form) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
     let (id, secret) = path.into_inner();
     let force = if field(&form, "force") == "true" {
         "?force=true"
@@ -726,11 +749,8 @@ async fn delete_secret(
 
 // --- service accounts and roles -----------------------------------------------------------
 
-async fn service_accounts(req: HttpRequest, console: web::Data<Console>) -> HttpResponse {
-    match signed_in(&req, &console) {
-        Ok(session) => service_accounts_page(&req, &console, &session, Flash::None).await,
-        Err(denied) => denied.response(),
-    }
+async fn service_accounts(req: HttpRequest, console: web::Data<Console>, SignedIn(session): SignedIn) -> HttpResponse {
+    service_accounts_page(&req, &console, &session, Flash::None).await
 }
 
 async fn service_accounts_page(req: &HttpRequest, console: &Console, session: &Session, flash: Flash) -> HttpResponse {
@@ -793,11 +813,11 @@ async fn service_accounts_page(req: &HttpRequest, console: &Console, session: &S
     )
 }
 
-async fn create_service_account(req: HttpRequest, console: web::Data<Console>, form: Form) -> HttpResponse {
-    let session = match checked(&req, &console, &form) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
+async fn create_service_account(
+    req: HttpRequest,
+    console: web::Data<Console>,
+    Action { session, form }: Action,
+) -> HttpResponse {
     let roles: Vec<&str> = form.keys().filter_map(|k| k.strip_prefix("role:")).collect();
     let body = json!({"name": field(&form, "name"), "description": field(&form, "description"), "roles": roles});
     let answer = console
@@ -819,12 +839,8 @@ async fn service_account_status(
     req: HttpRequest,
     console: web::Data<Console>,
     path: web::Path<String>,
-    form: Form,
+    Action { session, form }: Action,
 ) -> HttpResponse {
-    let session = match checked(&req, &console, &form) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
     let status = field(&form, "status");
     let call = Call::new(Method::PATCH, format!("/admin/v1/service-accounts/{}", segment(&path)))
         .json(json!({"status": status}));
@@ -838,11 +854,8 @@ async fn service_account_status(
     .await
 }
 
-async fn roles(req: HttpRequest, console: web::Data<Console>) -> HttpResponse {
-    match signed_in(&req, &console) {
-        Ok(session) => roles_page(&req, &console, &session, Flash::None).await,
-        Err(denied) => denied.response(),
-    }
+async fn roles(req: HttpRequest, console: web::Data<Console>, SignedIn(session): SignedIn) -> HttpResponse {
+    roles_page(&req, &console, &session, Flash::None).await
 }
 
 async fn roles_page(req: &HttpRequest, console: &Console, session: &Session, flash: Flash) -> HttpResponse {
@@ -866,11 +879,7 @@ async fn roles_page(req: &HttpRequest, console: &Console, session: &Session, fla
     html(StatusCode::OK, &page(session, Nav::Roles, "Roles", &flash, &body))
 }
 
-async fn create_role(req: HttpRequest, console: web::Data<Console>, form: Form) -> HttpResponse {
-    let session = match checked(&req, &console, &form) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
+async fn create_role(req: HttpRequest, console: web::Data<Console>, Action { session, form }: Action) -> HttpResponse {
     let body = json!({"name": field(&form, "name"), "description": field(&form, "description"), "scopes": words(field(&form, "scopes"))});
     let answer = console
         .admin(&req, &session, Call::new(Method::POST, "/admin/v1/roles").json(body))
@@ -911,11 +920,12 @@ impl AuditFilter {
     }
 }
 
-async fn audit(req: HttpRequest, console: web::Data<Console>, filter: web::Query<AuditFilter>) -> HttpResponse {
-    let session = match signed_in(&req, &console) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
+async fn audit(
+    req: HttpRequest,
+    console: web::Data<Console>,
+    SignedIn(session): SignedIn,
+    filter: web::Query<AuditFilter>,
+) -> HttpResponse {
     let query = filter.query();
     let answer = console
         .admin(
@@ -946,11 +956,12 @@ async fn audit(req: HttpRequest, console: web::Data<Console>, filter: web::Query
     html(StatusCode::OK, &page(&session, Nav::Audit, "Audit log", &flash, &body))
 }
 
-async fn audit_csv(req: HttpRequest, console: web::Data<Console>, filter: web::Query<AuditFilter>) -> HttpResponse {
-    let session = match signed_in(&req, &console) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
+async fn audit_csv(
+    req: HttpRequest,
+    console: web::Data<Console>,
+    SignedIn(session): SignedIn,
+    filter: web::Query<AuditFilter>,
+) -> HttpResponse {
     let call = Call::get(format!("/admin/v1/export/audit-events?{}", filter.query())).header("accept", "text/csv");
     let answer = console.admin(&req, &session, call).await;
     HttpResponse::build(answer.status)
@@ -959,11 +970,8 @@ async fn audit_csv(req: HttpRequest, console: web::Data<Console>, filter: web::Q
         .body(answer.body)
 }
 
-async fn signing_keys(req: HttpRequest, console: web::Data<Console>) -> HttpResponse {
-    match signed_in(&req, &console) {
-        Ok(session) => signing_keys_page(&req, &console, &session, Flash::None).await,
-        Err(denied) => denied.response(),
-    }
+async fn signing_keys(req: HttpRequest, console: web::Data<Console>, SignedIn(session): SignedIn) -> HttpResponse {
+    signing_keys_page(&req, &console, &session, Flash::None).await
 }
 
 async fn signing_keys_page(req: &HttpRequest, console: &Console, session: &Session, flash: Flash) -> HttpResponse {
@@ -982,11 +990,11 @@ async fn signing_keys_page(req: &HttpRequest, console: &Console, session: &Sessi
     )
 }
 
-async fn rotate_signing_key(req: HttpRequest, console: web::Data<Console>, form: Form) -> HttpResponse {
-    let session = match checked(&req, &console, &form) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
+async fn rotate_signing_key(
+    req: HttpRequest,
+    console: web::Data<Console>,
+    Action { session, .. }: Action,
+) -> HttpResponse {
     let answer = console
         .admin(&req, &session, Call::new(Method::POST, "/admin/v1/signing-keys/rotate"))
         .await;
@@ -994,11 +1002,8 @@ async fn rotate_signing_key(req: HttpRequest, console: web::Data<Console>, form:
     signing_keys_page(&req, &console, &session, flash).await
 }
 
-async fn approvals(req: HttpRequest, console: web::Data<Console>) -> HttpResponse {
-    match signed_in(&req, &console) {
-        Ok(session) => approvals_page(&req, &console, &session, Flash::None).await,
-        Err(denied) => denied.response(),
-    }
+async fn approvals(req: HttpRequest, console: web::Data<Console>, SignedIn(session): SignedIn) -> HttpResponse {
+    approvals_page(&req, &console, &session, Flash::None).await
 }
 
 async fn approvals_page(req: &HttpRequest, console: &Console, session: &Session, flash: Flash) -> HttpResponse {
@@ -1041,12 +1046,8 @@ async fn decide(
     req: HttpRequest,
     console: web::Data<Console>,
     path: web::Path<(String, String)>,
-    form: Form,
+    Action { session, .. }: Action,
 ) -> HttpResponse {
-    let session = match checked(&req, &console, &form) {
-        Ok(session) => session,
-        Err(denied) => return denied.response(),
-    };
     let (id, decision) = path.into_inner();
     if decision != "approve" && decision != "reject" {
         return HttpResponse::NotFound().finish();

@@ -23,22 +23,9 @@ pub enum Flash {
     Error(String),
 }
 
-/// A JSON value as text: lists joined, objects as `key=value`, nothing as `—`.
+/// A field as text, `—` for nothing.
 pub fn text(value: &Value) -> String {
-    match value {
-        Value::Null => "—".to_owned(),
-        Value::String(s) if s.is_empty() => "—".to_owned(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) if items.is_empty() => "—".to_owned(),
-        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(" "),
-        Value::Object(map) if map.is_empty() => "—".to_owned(),
-        Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| format!("{k}={}", text(v)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        other => other.to_string(),
-    }
+    crate::in_process::plain(value, "—")
 }
 
 /// The items of a page answer.
