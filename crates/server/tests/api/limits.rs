@@ -201,3 +201,63 @@ async fn sigint_right_after_start_stops_the_server_cleanly_too() {
     let status = app.wait();
     assert!(status.success(), "{status:?}\n{}", app.server_log());
 }
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_until_one_closes() {
+    let app = spawn_app_with(
+        gatepass_store::testing::TestBackend::Sqlite,
+        &[
+            ("GATEPASS__SERVER__WORKERS", "1"),
+            ("GATEPASS__SERVER__MAX_CONNECTIONS", "2"),
+            ("GATEPASS__SERVER__KEEP_ALIVE_SECONDS", "30"),
+        ],
+    )
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    let open = |address: &str| {
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+        stream.write_all(request).unwrap();
+        stream
+    };
+    let answered = |stream: &mut std::net::TcpStream| {
+        let mut buffer = [0u8; 12];
+        stream
+            .read(&mut buffer)
+            .is_ok_and(|n| buffer[..n].starts_with(b"HTTP/1.1 200"))
+    };
+    let (mut first, mut second) = (open(&address), open(&address));
+    assert!(
+        answered(&mut first) && answered(&mut second),
+        "two connections are served and kept alive"
+    );
+    let mut third = open(&address);
+    assert!(!answered(&mut third), "a third waits while two are open");
+    drop(first);
+    third.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert!(answered(&mut third), "and is served once one closes");
+    drop(second);
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() {
+    let app = spawn_app_with(
+        gatepass_store::testing::TestBackend::Sqlite,
+        &[("GATEPASS__SERVER__KEEP_ALIVE_SECONDS", "1")],
+    )
+    .await;
+    let mut stream = std::net::TcpStream::connect(app.address.trim_start_matches("http://")).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut buffer = [0u8; 4096];
+    let read = stream.read(&mut buffer).unwrap();
+    assert!(buffer[..read].starts_with(b"HTTP/1.1 200"));
+    let started = std::time::Instant::now();
+    let closed = stream.read(&mut buffer).unwrap();
+    assert_eq!(closed, 0, "the server closed the idle connection");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "after about a second, not never"
+    );
+}
