@@ -48,7 +48,7 @@ impl Principal {
                     .filter(|s| s.eq_ignore_ascii_case("bearer "))
                     .map(|_| v[7..].trim())
             })
-            .ok_or(AdminError::Unauthenticated)?;
+            .ok_or(AdminError::NoToken)?;
         let claims = validator
             .validate(token)
             .await

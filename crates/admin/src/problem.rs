@@ -10,7 +10,10 @@ use thiserror::Error;
 /// Everything an admin request can fail with; one exhaustive mapping to HTTP below.
 #[derive(Debug, Error)]
 pub enum AdminError {
-    /// No bearer token, or one that does not validate.
+    /// No bearer token at all (RFC 6750 §3.1: the challenge then names no error).
+    #[error("a bearer token is required")]
+    NoToken,
+    /// A bearer token that does not validate.
     #[error("a valid bearer token is required")]
     Unauthenticated,
     /// The token lacks the scope the operation needs.
@@ -66,7 +69,7 @@ pub struct Problem<'a> {
 impl ResponseError for AdminError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::NoToken | Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::MissingScope(_) | Self::Escalation(_) => StatusCode::FORBIDDEN,
             Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadBody { .. } => StatusCode::BAD_REQUEST,
@@ -79,7 +82,7 @@ impl ResponseError for AdminError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let (kind, title, field) = match self {
-            Self::Unauthenticated => ("about:blank", "Unauthorized", None),
+            Self::NoToken | Self::Unauthenticated => ("about:blank", "Unauthorized", None),
             Self::MissingScope(_) => (
                 "https://gatepass.dev/problems/insufficient-scope",
                 "Insufficient scope",
@@ -116,6 +119,12 @@ impl ResponseError for AdminError {
         };
         let mut response = HttpResponse::build(status);
         match self {
+            Self::NoToken => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"gatepass-admin\""),
+                ));
+            }
             Self::Unauthenticated => {
                 response.insert_header((
                     header::WWW_AUTHENTICATE,

@@ -135,8 +135,11 @@ gatepass_store::both_backends! {
         let response = app.http.get(app.url("/admin/v1/clients")).send().await.unwrap();
         assert_eq!(response.status(), 401);
         assert_eq!(response.headers()["content-type"], "application/problem+json");
-        assert!(response.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
-        assert_eq!(call(&app, "not-a-token", Method::GET, "/admin/v1/clients", None).await.0, 401);
+        // RFC 6750 §3.1: no error code when no token was sent; invalid_token when one was.
+        assert_eq!(response.headers()["www-authenticate"], "Bearer realm=\"gatepass-admin\"");
+        let junk = app.http.get(app.url("/admin/v1/clients")).bearer_auth("not-a-token").send().await.unwrap();
+        assert_eq!(junk.status(), 401);
+        assert!(junk.headers()["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
 
         let reader = token_with(&app, &["gatepass:clients:read"]).await;
         assert_eq!(call(&app, &reader, Method::GET, "/admin/v1/clients", None).await.0, 200);
