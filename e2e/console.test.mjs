@@ -15,9 +15,16 @@ const bin = process.env.GATEPASS_BIN;
 const shots = process.env.SCREENSHOTS ?? join(tmpdir(), "gatepass-console-screenshots");
 const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const dataDir = mkdtempSync(join(tmpdir(), "gatepass-e2e-"));
-const env = { ...process.env, GATEPASS__DATA_DIR: dataDir, GATEPASS__SERVER__BIND: "127.0.0.1:0", RUST_LOG: "warn" };
+// Four-eyes on: creating a service account waits for a second administrator.
+const env = {
+  ...process.env,
+  GATEPASS__DATA_DIR: dataDir,
+  GATEPASS__SERVER__BIND: "127.0.0.1:0",
+  GATEPASS__ADMIN__FOUR_EYES: "true",
+  RUST_LOG: "warn",
+};
 
-let server, base, browser, admin;
+let server, base, browser, admin, reviewerAdmin;
 
 function cli(...args) {
   return JSON.parse(execFileSync(bin, args, { env, encoding: "utf8" }));
@@ -61,6 +68,7 @@ before(async () => {
     server.on("exit", (code) => reject(new Error(`gatepass exited with ${code}`)));
   });
   admin = cli("bootstrap", "--json", "--name", "console-admin");
+  reviewerAdmin = cli("bootstrap", "--json", "--name", "second-admin");
   browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"] });
 });
 
@@ -168,19 +176,40 @@ test("an administrator runs the whole key life cycle in the browser", async () =
   assert.match((await csv.text()).split("\n")[0], /occurred_at/);
 
   // The other pages render for an admin.
-  for (const [path, name] of [["service-accounts", "service-accounts"], ["roles", "roles"], ["signing-keys", "signing-keys"], ["approvals", "approvals"]]) {
+  for (const [path, name] of [["service-accounts", "service-accounts"], ["roles", "roles"], ["signing-keys", "signing-keys"]]) {
     await page.goto(`${base}/console/${path}`);
     await page.getByRole("heading", { level: 1 }).waitFor();
     await assertLabelled(page);
     await shot(page, name);
   }
 
-  // A service account with a role, then disabled: its keys stop.
+  // Four-eyes: a new service account waits for a second administrator; the requester can
+  // not approve it, the second one can; then it can be disabled.
   await page.goto(`${base}/console/service-accounts`);
   await page.getByLabel("Name (a-z, 0-9, . _ -)").fill("reporting");
   await page.getByLabel("admin (gatepass:admin)").check();
   await page.getByRole("button", { name: "Create service account" }).click();
-  await page.getByText("Created the service account.").waitFor();
+  await page.getByText("A second administrator must approve this service account").waitFor();
+  await page.goto(`${base}/console/approvals`);
+  const pending = page.getByRole("row").filter({ hasText: "service_account.create" });
+  await pending.getByRole("button", { name: "Approve" }).click();
+  await page.getByRole("alert").getByText("a different admin must").waitFor();
+  assert.equal(await page.getByRole("row").filter({ hasText: "service_account.create" }).count(), 1, "self-approval refused");
+  await shot(page, "approvals");
+  const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const reviewer = await other.newPage();
+  reviewer.setDefaultTimeout(10_000);
+  reviewer.on("dialog", (dialog) => dialog.accept());
+  await reviewer.goto(`${base}/console/login`);
+  await reviewer.getByLabel("Client id").fill(reviewerAdmin.client_id);
+  await reviewer.getByLabel("Client secret").fill(reviewerAdmin.client_secret);
+  await reviewer.getByRole("button", { name: "Sign in" }).click();
+  await reviewer.waitForURL(/\/console\/keys$/);
+  await reviewer.goto(`${base}/console/approvals`);
+  await reviewer.getByRole("row").filter({ hasText: "service_account.create" }).getByRole("button", { name: "Approve" }).click();
+  await reviewer.getByText("Request approved.").waitFor();
+  await other.close();
+  await page.goto(`${base}/console/service-accounts`);
   await page.getByRole("row").filter({ hasText: "reporting" }).getByRole("button", { name: "Disable" }).click();
   await page.getByText("The service account is now disabled.").waitFor();
 

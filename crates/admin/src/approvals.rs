@@ -140,9 +140,7 @@ async fn pending(req: &HttpRequest, state: &AdminState, id: String) -> Result<(P
         return Err(AdminError::Conflict(format!("the request is already {}", row.status)));
     }
     if row.requested_by == principal.client_id {
-        return Err(AdminError::Escalation(
-            "your own request: a different admin must approve it".into(),
-        ));
+        return Err(AdminError::OwnRequest);
     }
     Ok((principal, row))
 }

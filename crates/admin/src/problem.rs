@@ -22,6 +22,9 @@ pub enum AdminError {
     /// The caller asked to grant a scope it does not hold itself.
     #[error("you can not grant {0}: you do not hold it")]
     Escalation(String),
+    /// The requester of a four-eyes request tried to decide it.
+    #[error("you can not decide your own request: a different admin must")]
+    OwnRequest,
     /// A field failed validation.
     #[error("{field}: {message}")]
     InvalidField {
@@ -70,7 +73,7 @@ impl ResponseError for AdminError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::NoToken | Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::MissingScope(_) | Self::Escalation(_) => StatusCode::FORBIDDEN,
+            Self::MissingScope(_) | Self::Escalation(_) | Self::OwnRequest => StatusCode::FORBIDDEN,
             Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadBody { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -91,6 +94,11 @@ impl ResponseError for AdminError {
             Self::Escalation(_) => (
                 "https://gatepass.dev/problems/escalation",
                 "Privilege escalation refused",
+                None,
+            ),
+            Self::OwnRequest => (
+                "https://gatepass.dev/problems/four-eyes",
+                "A second admin must decide",
                 None,
             ),
             Self::InvalidField { field, .. } => (
@@ -139,6 +147,7 @@ impl ResponseError for AdminError {
             }
             Self::Store(StoreError::Conflict(_))
             | Self::Escalation(_)
+            | Self::OwnRequest
             | Self::InvalidField { .. }
             | Self::BadBody { .. }
             | Self::NotFound(_)
