@@ -1,0 +1,87 @@
+//! The audit log, filtered, and its CSV export.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::html;
+use serde::Deserialize;
+
+use super::pages::{Flash, Nav, items, page, table};
+use super::{Console, SignedIn};
+use crate::in_process::Call;
+
+#[derive(Deserialize, Default)]
+pub(super) struct AuditFilter {
+    since: Option<String>,
+    until: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    target: Option<String>,
+}
+
+impl AuditFilter {
+    fn query(&self) -> String {
+        let pairs = [
+            ("since", &self.since),
+            ("until", &self.until),
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("target", &self.target),
+        ];
+        let given: Vec<(&str, &str)> = pairs
+            .iter()
+            .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (*k, v)))
+            .collect();
+        serde_urlencoded::to_string(given).unwrap_or_default()
+    }
+}
+
+pub(super) async fn audit(
+    req: HttpRequest,
+    console: web::Data<Console>,
+    SignedIn(session): SignedIn,
+    filter: web::Query<AuditFilter>,
+) -> HttpResponse {
+    let query = filter.query();
+    let answer = console
+        .admin(
+            &req,
+            &session,
+            Call::get(format!("/admin/v1/audit-events?limit=200&{query}")),
+        )
+        .await;
+    let flash = if answer.status.is_success() {
+        Flash::None
+    } else {
+        Flash::Error(answer.detail())
+    };
+    let doc = answer.json();
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let body = html! {
+        form.filters method="get" action="/console/audit" {
+            label for="actor" { "Actor" } input #actor name="actor" value=(value(&filter.actor));
+            label for="action" { "Action" } input #action name="action" value=(value(&filter.action)) placeholder="secret.revoked";
+            label for="target" { "Target" } input #target name="target" value=(value(&filter.target));
+            label for="since" { "Since" } input #since name="since" value=(value(&filter.since)) placeholder="2026-11-01T00:00:00Z";
+            label for="until" { "Until" } input #until name="until" value=(value(&filter.until));
+            button type="submit" { "Filter" }
+        }
+        p { a href={ "/console/audit.csv?" (query) } download="audit-events.csv" { "Export CSV" } }
+        (table("Audit events, newest first", items(&doc), &[("Time", "occurred_at"), ("Action", "action"), ("Actor", "actor"), ("Target", "target"), ("Outcome", "outcome"), ("Reason", "reason"), ("Source", "source_addr"), ("Request id", "request_id")], None))
+    };
+    super::html(StatusCode::OK, &page(&session, Nav::Audit, "Audit log", &flash, &body))
+}
+
+pub(super) async fn audit_csv(
+    req: HttpRequest,
+    console: web::Data<Console>,
+    SignedIn(session): SignedIn,
+    filter: web::Query<AuditFilter>,
+) -> HttpResponse {
+    let call = Call::get(format!("/admin/v1/export/audit-events?{}", filter.query())).header("accept", "text/csv");
+    let answer = console.admin(&req, &session, call).await;
+    HttpResponse::build(answer.status)
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"audit-events.csv\""))
+        .body(answer.body)
+}
