@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Token endpoint benchmark: Gatepass (release build; SQLite, PostgreSQL, two nodes on one
-# PostgreSQL database) against panva's oidc-provider
+# PostgreSQL database) against panva's oidc-provider and against the practical limit (a minimal
+# actix-web + ring endpoint, bench/baseline)
 # v9 (client_credentials, ES256 JWT access tokens), both on loopback, driven by wrk at 16
 # and 64 connections, 20 s each, after a 5 s warm-up of each server. Writes
 # docs/benchmarks.md. Usage: bash bench/token-endpoint.sh   (DURATION=20s by default)
@@ -16,7 +17,7 @@ trap cleanup EXIT
 if ! command -v wrk >/dev/null; then
     apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
-cargo build --release -p gatepass-server
+cargo build --release -p gatepass-server -p token-baseline
 
 # --- Gatepass: SQLite, PostgreSQL, and two nodes on one PostgreSQL database ----------------
 export GATEPASS__SERVER__BIND=127.0.0.1:0 GATEPASS__LOG__LEVEL=warn
@@ -41,6 +42,12 @@ credentials() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); pri
 serve_gatepass sqlite "sqlite://$work/sqlite/gatepass.db" bootstrap
 serve_gatepass postgres "$pg_server/gatepass_bench" bootstrap
 serve_gatepass node2 "$pg_server/gatepass_bench"
+
+# --- the practical limit: actix-web + ring, no database, no policy ------------------------
+target/release/token-baseline >"$work/baseline.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q listening "$work/baseline.out" 2>/dev/null && break; sleep 0.1; done
+url_baseline=$(grep -o 'http://[0-9.:]*' "$work/baseline.out" | head -1)
 
 # --- panva oidc-provider v9 -----------------------------------------------------------
 mkdir -p "$work/peer" && cd "$work/peer"
@@ -92,12 +99,13 @@ LUA
 lua "$(credentials sqlite)" "grant_type=client_credentials" >"$work/sqlite.lua"
 lua "$(credentials postgres)" "grant_type=client_credentials" >"$work/postgres.lua"
 cp "$work/postgres.lua" "$work/node2.lua"
+cp "$work/sqlite.lua" "$work/baseline.lua"
 lua "bench:bench-secret-0123456789abcdef0123456789" "grant_type=client_credentials&scope=api:read" >"$work/peer.lua"
 
 # Sanity: each server answers 200 with a token for the exact request wrk sends.
 header() { sed -n 's/.*"Authorization"\] = "\(.*\)"/\1/p' "$work/$1.lua"; }
 body() { sed -n 's/^wrk.body = "\(.*\)"/\1/p' "$work/$1.lua"; }
-for target in "sqlite $url_sqlite/oauth2/token" "postgres $url_postgres/oauth2/token" "node2 $url_node2/oauth2/token" "peer $peer_url/token"; do
+for target in "sqlite $url_sqlite/oauth2/token" "postgres $url_postgres/oauth2/token" "node2 $url_node2/oauth2/token" "baseline $url_baseline/oauth2/token" "peer $peer_url/token"; do
     set -- $target
     status=$(curl -s -o "$work/$1.sample" -w '%{http_code}' -H "Authorization: $(header "$1")" \
         -H 'Content-Type: application/x-www-form-urlencoded' --data "$(body "$1")" "$2")
@@ -118,7 +126,7 @@ record() { # name connections label
     echo "$3 c=$2: $(rps "$1") req/s p50 $p50 p99 $p99 non-2xx $non2xx"
     results+=("| $3 | $2 | $(rps "$1") | $p50 | $p99 | $non2xx |")
 }
-for target in "sqlite $url_sqlite/oauth2/token Gatepass-SQLite" "postgres $url_postgres/oauth2/token Gatepass-PostgreSQL" "peer $peer_url/token oidc-provider"; do
+for target in "sqlite $url_sqlite/oauth2/token Gatepass-SQLite" "postgres $url_postgres/oauth2/token Gatepass-PostgreSQL" "baseline $url_baseline/oauth2/token baseline(actix+ring)" "peer $peer_url/token oidc-provider"; do
     set -- $target
     run_wrk "$1" "$2" 16 5s >/dev/null # warm-up
     for c in 16 64; do
@@ -137,6 +145,7 @@ record two-b 32 "node 2 of 2 (PostgreSQL)"
 two_sum=$(python3 -c "print(f'{$(rps two-a) + $(rps two-b):.2f}')")
 
 ratio=$(python3 -c "print(f'{$(rps sqlite-64)/$(rps peer-64):.1f}')")
+limit_share=$(python3 -c "print(f'{$(rps sqlite-64)/$(rps baseline-64):.2f}')")
 pg_share=$(python3 -c "print(f'{100*$(rps postgres-64)/$(rps sqlite-64):.0f}')")
 # Hand-written notes below the marker survive a re-run.
 notes=$(sed -n '/^<!-- notes -->$/,$p' docs/benchmarks.md 2>/dev/null || true)
@@ -153,13 +162,16 @@ notes=$(sed -n '/^<!-- notes -->$/,$p' docs/benchmarks.md 2>/dev/null || true)
     echo "  SQLite, once on PostgreSQL $(psql "$pg_server/postgres" -Atc 'SHOW server_version' | cut -d' ' -f1) on the same machine, and as two nodes on one PostgreSQL database."
     echo "- Peer: oidc-provider $peer_version on Node $(node --version), one process, client_credentials with"
     echo "  ES256 JWT access tokens (resource indicators), client_secret_basic."
+    echo "- Baseline: \`bench/baseline\`, actix-web + ring signing an ES256 JWT per request, no database and no"
+    echo "  policy: the practical limit of this stack on this machine."
     echo "- Each server warmed up with 5 s of load first; then \`wrk -t2 -cN -d$duration --latency\` per row."
     echo
     echo "| server | connections | tokens/s | p50 | p99 | non-2xx |"
     echo "|---|---|---|---|---|---|"
     printf '%s\n' "${results[@]}"
     echo
-    echo "- At 64 connections Gatepass (SQLite) issues **${ratio}×** the peer's tokens per second."
+    echo "- At 64 connections Gatepass (SQLite) issues **${ratio}×** the peer's tokens per second and"
+    echo "  **${limit_share}×** the baseline's (targets: ≥ 4× the peer, ≥ 0.8× the baseline)."
     echo "- PostgreSQL mode reaches **${pg_share}%** of SQLite mode's rate at 64 connections (target ≥ 50%)."
     echo "- Two nodes on one PostgreSQL database, 32 connections each at once: **${two_sum} tokens/s** in sum"
     echo "  (both nodes and both load generators share the same 2 cores, so the sum is bounded by the machine)."
