@@ -9,6 +9,10 @@ build:
 test:
     cargo test --workspace
 
+# Chromium and playwright-core for the console's browser tests (then `just test` runs them).
+e2e-setup:
+    bash e2e/setup.sh
+
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
@@ -17,3 +21,8 @@ bench:
     bash bench/token-endpoint.sh
     bash bench/guard.sh
     bash bench/admin.sh
+    bash bench/auth-timing.sh
+
+# Each cargo-fuzz target for 10 minutes (fuzz/README.md).
+fuzz:
+    cd fuzz && for t in token_form basic_header secret_format guard_validate; do RUSTC_BOOTSTRAP=1 cargo fuzz run -s none -a $t -- -max_total_time=600; done
