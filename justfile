@@ -1,7 +1,7 @@
 # Shortcuts over cargo; nothing in the README requires `just`.
 
 run:
-    cargo run --release -- serve
+    cargo run --release -p gatepass-server -- serve
 
 build:
     cargo build --workspace
