@@ -214,13 +214,16 @@ gatepass_store::both_backends! {
             let (status, page) = call(&app, &admin, Method::GET, &path, None).await;
             assert_eq!(status, 200);
             seen.extend(page["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()));
+            // Someone creates a client between two pages.
+            let (status, _) = call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({"name": format!("late{}", seen.len()), "labels": {"team": "late"}}))).await;
+            assert_eq!(status, 201);
             match page["next_cursor"].as_str() { Some(next) => cursor = Some(next.to_owned()), None => break }
         }
         let mut names = seen.clone();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), seen.len(), "no client twice");
-        assert!(["c0", "c1", "c2", "c3", "c4", "c5", "c6"].iter().all(|n| seen.contains(&(*n).to_owned())));
+        assert_eq!(names.len(), seen.len(), "no client twice, also while clients are created: {seen:?}");
+        assert!(["c0", "c1", "c2", "c3", "c4", "c5", "c6"].iter().all(|n| seen.contains(&(*n).to_owned())), "every client that was there: {seen:?}");
         let (_, team_a) = call(&app, &admin, Method::GET, "/admin/v1/clients?label=team:a", None).await;
         let names: Vec<&str> = team_a["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["c0", "c2", "c4", "c6"]);
