@@ -2,7 +2,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use gatepass_core::{ClientSecret, parse_utc};
-use gatepass_store::audit;
 use gatepass_store::secrets::{self, RotationRefused, SecretRow};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +11,7 @@ use crate::principal::{CLIENTS_WRITE, Principal};
 use crate::problem::Problem;
 use crate::problem::{AdminError, Body, invalid};
 use crate::views::{CreatedSecret, Page, Secret};
-use crate::{AdminState, event};
+use crate::{AdminState, audited};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -98,19 +97,12 @@ async fn create(
     };
     let max = state.max_secrets;
     let saved = row.clone();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            gatepass_store::transaction(conn, |conn| {
-                let outcome = secrets::rotate(conn, &saved, max, others_expire_at, now)?;
-                if outcome.is_ok() {
-                    audit::append(conn, &[event(&principal, now, "secret.created", &saved.client_id)])?;
-                }
-                Ok(outcome)
-            })
-        })
-        .await?;
-    (state.on_change)();
+    let outcome = audited(&state, &principal, "secret.created", &client_id, move |conn| {
+        let outcome = secrets::rotate(conn, &saved, max, others_expire_at, now)?;
+        let created = outcome.is_ok();
+        Ok((outcome, created))
+    })
+    .await?;
     match outcome {
         Ok(()) => Ok(HttpResponse::Created().json(CreatedSecret {
             secret: Secret::of(&row, state.moment()),
@@ -158,22 +150,16 @@ async fn revoke(
     principal.require(CLIENTS_WRITE)?;
     let (client_id, secret_id) = path.into_inner();
     let now = state.now();
-    let row = state
-        .db
-        .run(move |conn| {
-            gatepass_store::transaction(conn, |conn| {
-                let Some(row) = secrets::get(conn, &client_id, &secret_id)? else {
-                    return Ok(None);
-                };
-                if secrets::revoke(conn, &secret_id, now)? {
-                    audit::append(conn, &[event(&principal, now, "secret.revoked", &client_id)])?;
-                }
-                Ok(secrets::get(conn, &client_id, &secret_id)?.or(Some(row)))
-            })
-        })
-        .await?
-        .ok_or(AdminError::NotFound("secret"))?;
-    (state.on_change)();
+    let target = client_id.clone();
+    let row = audited(&state, &principal, "secret.revoked", &target, move |conn| {
+        let Some(row) = secrets::get(conn, &client_id, &secret_id)? else {
+            return Ok((None, false));
+        };
+        let revoked = secrets::revoke(conn, &secret_id, now)?;
+        Ok((secrets::get(conn, &client_id, &secret_id)?.or(Some(row)), revoked))
+    })
+    .await?
+    .ok_or(AdminError::NotFound("secret"))?;
     Ok(HttpResponse::Ok().json(Secret::of(&row, state.moment())))
 }
 
@@ -192,25 +178,23 @@ async fn remove(
     let (client_id, secret_id) = path.into_inner();
     let force = query.force;
     let now = state.now();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            gatepass_store::transaction(conn, |conn| {
-                let Some(row) = secrets::get(conn, &client_id, &secret_id)? else {
-                    return Ok(Err(AdminError::NotFound("secret")));
-                };
-                if !force && row.last_used_at.is_some_and(|at| now - at < RECENT_USE) {
-                    return Ok(Err(AdminError::Conflict(
-                        "this secret was used in the last 24 hours; pass force=true to delete it anyway".into(),
-                    )));
-                }
-                secrets::delete(conn, &client_id, &secret_id)?;
-                audit::append(conn, &[event(&principal, now, "secret.deleted", &client_id)])?;
-                Ok(Ok(()))
-            })
-        })
-        .await?;
-    (state.on_change)();
+    let target = client_id.clone();
+    let outcome = audited(&state, &principal, "secret.deleted", &target, move |conn| {
+        let Some(row) = secrets::get(conn, &client_id, &secret_id)? else {
+            return Ok((Err(AdminError::NotFound("secret")), false));
+        };
+        if !force && row.last_used_at.is_some_and(|at| now - at < RECENT_USE) {
+            return Ok((
+                Err(AdminError::Conflict(
+                    "this secret was used in the last 24 hours; pass force=true to delete it anyway".into(),
+                )),
+                false,
+            ));
+        }
+        secrets::delete(conn, &client_id, &secret_id)?;
+        Ok((Ok(()), true))
+    })
+    .await?;
     outcome.map(|()| HttpResponse::NoContent().finish())
 }
 

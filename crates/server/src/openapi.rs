@@ -19,19 +19,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ServerDoc::openapi();
     doc.merge(gatepass_auth::http::ApiDoc::openapi());
     doc.merge(gatepass_admin::ApiDoc::openapi());
+    // `bearer` comes with the admin API's document.
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "basic",
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
-    );
-    components.add_security_scheme(
-        "bearer",
-        SecurityScheme::Http(
-            HttpBuilder::new()
-                .scheme(HttpAuthScheme::Bearer)
-                .bearer_format("JWT")
-                .build(),
-        ),
     );
     doc
 }
