@@ -7,7 +7,6 @@ use std::sync::Arc;
 use actix_web::http::{Method, StatusCode};
 use actix_web::web;
 use gatepass_admin::{AdminState, Callers};
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
 use crate::cli::{
@@ -15,7 +14,7 @@ use crate::cli::{
 };
 use crate::config::Settings;
 use crate::context::Context;
-use crate::in_process::Call;
+use crate::in_process::{Call, query, segment};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -83,23 +82,6 @@ fn run_json(settings: &Settings, call: Call) -> Result<Value> {
     } else {
         serde_json::from_slice(&body)?
     })
-}
-
-/// A path segment, encoded so an id cannot leave its place in the path.
-fn segment(value: &str) -> String {
-    utf8_percent_encode(value, NON_ALPHANUMERIC).to_string()
-}
-
-fn query(pairs: &[(&str, Option<String>)]) -> String {
-    let given: Vec<(&str, &str)> = pairs
-        .iter()
-        .filter_map(|(key, value)| value.as_deref().map(|v| (*key, v)))
-        .collect();
-    if given.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", serde_urlencoded::to_string(given).unwrap_or_default())
-    }
 }
 
 /// Prints `doc` as JSON, or the text `render` makes of it.
@@ -235,11 +217,12 @@ pub fn clients(settings: &Settings, command: ClientsCommand) -> Result<()> {
             cursor,
             output,
         } => {
+            let limit = limit.map(|l| l.to_string());
             let query = query(&[
-                ("label", label),
-                ("status", status),
-                ("limit", limit.map(|l| l.to_string())),
-                ("cursor", cursor),
+                ("label", label.as_deref()),
+                ("status", status.as_deref()),
+                ("limit", limit.as_deref()),
+                ("cursor", cursor.as_deref()),
             ]);
             let doc = run_json(settings, Call::get(format!("/admin/v1/clients{query}")))?;
             show(output, &doc, |doc| table(doc, COLUMNS));
@@ -493,14 +476,15 @@ pub fn audit(settings: &Settings, command: AuditCommand) -> Result<()> {
         cursor,
         output,
     } = command;
+    let limit = limit.map(|l| l.to_string());
     let query = query(&[
-        ("since", since),
-        ("until", until),
-        ("actor", actor),
-        ("action", action),
-        ("target", target),
-        ("limit", limit.map(|l| l.to_string())),
-        ("cursor", cursor),
+        ("since", since.as_deref()),
+        ("until", until.as_deref()),
+        ("actor", actor.as_deref()),
+        ("action", action.as_deref()),
+        ("target", target.as_deref()),
+        ("limit", limit.as_deref()),
+        ("cursor", cursor.as_deref()),
     ]);
     let doc = run_json(settings, Call::get(format!("/admin/v1/audit-events{query}")))?;
     show(output, &doc, |doc| {

@@ -112,6 +112,21 @@ impl Answer {
     }
 }
 
+/// A path segment, encoded so an id cannot leave its place in the path.
+pub fn segment(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// A query string (`?a=1&b=2`, or nothing) of the pairs that have a value.
+pub fn query(pairs: &[(&str, Option<&str>)]) -> String {
+    let given: Vec<(&str, &str)> = pairs.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
+    if given.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", serde_urlencoded::to_string(given).unwrap_or_default())
+    }
+}
+
 /// A field of an answer as text for people: lists joined by spaces, objects as `key=value`
 /// pairs, and `nothing` for null or empty.
 pub fn plain(value: &Value, nothing: &str) -> String {

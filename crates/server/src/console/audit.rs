@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::pages::{Flash, Nav, items, page, table};
 use super::{Console, SignedIn};
-use crate::in_process::Call;
+use crate::in_process::{Call, query};
 
 #[derive(Deserialize, Default)]
 pub(super) struct AuditFilter {
@@ -20,19 +20,18 @@ pub(super) struct AuditFilter {
 }
 
 impl AuditFilter {
-    fn query(&self) -> String {
-        let pairs = [
+    /// The filters that are set, as query pairs.
+    fn pairs(&self) -> Vec<(&'static str, Option<&str>)> {
+        [
             ("since", &self.since),
             ("until", &self.until),
             ("actor", &self.actor),
             ("action", &self.action),
             ("target", &self.target),
-        ];
-        let given: Vec<(&str, &str)> = pairs
-            .iter()
-            .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (*k, v)))
-            .collect();
-        serde_urlencoded::to_string(given).unwrap_or_default()
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.as_deref().filter(|v| !v.is_empty())))
+        .collect()
     }
 }
 
@@ -42,12 +41,13 @@ pub(super) async fn audit(
     SignedIn(session): SignedIn,
     filter: web::Query<AuditFilter>,
 ) -> HttpResponse {
-    let query = filter.query();
+    let mut pairs = vec![("limit", Some("200"))];
+    pairs.extend(filter.pairs());
     let answer = console
         .admin(
             &req,
             &session,
-            Call::get(format!("/admin/v1/audit-events?limit=200&{query}")),
+            Call::get(format!("/admin/v1/audit-events{}", query(&pairs))),
         )
         .await;
     let flash = if answer.status.is_success() {
@@ -66,7 +66,7 @@ pub(super) async fn audit(
             label for="until" { "Until" } input #until name="until" value=(value(&filter.until));
             button type="submit" { "Filter" }
         }
-        p { a href={ "/console/audit.csv?" (query) } download="audit-events.csv" { "Export CSV" } }
+        p { a href={ "/console/audit.csv" (query(&filter.pairs())) } download="audit-events.csv" { "Export CSV" } }
         (table("Audit events, newest first", items(&doc), &[("Time", "occurred_at"), ("Action", "action"), ("Actor", "actor"), ("Target", "target"), ("Outcome", "outcome"), ("Reason", "reason"), ("Source", "source_addr"), ("Request id", "request_id")], None))
     };
     super::html(StatusCode::OK, &page(&session, Nav::Audit, "Audit log", &flash, &body))
@@ -78,7 +78,8 @@ pub(super) async fn audit_csv(
     SignedIn(session): SignedIn,
     filter: web::Query<AuditFilter>,
 ) -> HttpResponse {
-    let call = Call::get(format!("/admin/v1/export/audit-events?{}", filter.query())).header("accept", "text/csv");
+    let call =
+        Call::get(format!("/admin/v1/export/audit-events{}", query(&filter.pairs()))).header("accept", "text/csv");
     let answer = console.admin(&req, &session, call).await;
     HttpResponse::build(answer.status)
         .content_type("text/csv; charset=utf-8")

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use super::pages::{Flash, Nav, button_form, csrf, items, page, secret_once, table, text};
 use super::session::Session;
 use super::{Action, Console, SignedIn, field, flash_of, label_map, segment, words};
-use crate::in_process::Call;
+use crate::in_process::{Call, query};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct KeyFilter {
     label: Option<String>,
     status: Option<String>,
@@ -37,14 +37,14 @@ async fn keys_page(
 ) -> HttpResponse {
     let label = filter.label.clone().filter(|l| !l.is_empty());
     let status = filter.status.clone().filter(|s| !s.is_empty());
-    let query = serde_urlencoded::to_string([
+    let listing = query(&[
+        ("limit", Some("50")),
         ("label", label.as_deref()),
         ("status", status.as_deref()),
         ("cursor", filter.cursor.as_deref()),
-    ])
-    .unwrap_or_default();
+    ]);
     let answer = console
-        .admin(req, session, Call::get(format!("/admin/v1/clients?limit=50&{query}")))
+        .admin(req, session, Call::get(format!("/admin/v1/clients{listing}")))
         .await;
     let flash = match flash {
         Flash::None if !answer.status.is_success() => Flash::Error(answer.detail()),
@@ -89,7 +89,7 @@ async fn keys_page(
         }
         (table("API keys", items(&doc), &[("Name", "name"), ("Client id", "client_id"), ("Key prefixes", "key_prefixes"), ("Labels", "labels"), ("Status", "status"), ("Scopes", "scopes"), ("Created", "created_at"), ("Expires", "expires_at"), ("Last used", "last_used_at")], Some(&link)))
         @if let Some(next) = doc["next_cursor"].as_str() {
-            p { a href={ "/console/keys?" (serde_urlencoded::to_string([("label", label.as_deref()), ("status", status.as_deref()), ("cursor", Some(next))]).unwrap_or_default()) } { "Next page" } }
+            p { a href={ "/console/keys" (query(&[("label", label.as_deref()), ("status", status.as_deref()), ("cursor", Some(next))])) } { "Next page" } }
         }
         section aria-labelledby="create-title" {
             h2 #create-title { "Create an API key" }
@@ -119,11 +119,7 @@ pub(super) async fn create_key(
     console: web::Data<Console>,
     Action { session, form }: Action,
 ) -> HttpResponse {
-    let no_filter = KeyFilter {
-        label: None,
-        status: None,
-        cursor: None,
-    };
+    let no_filter = KeyFilter::default();
     let labels = match label_map(field(&form, "labels")) {
         Ok(labels) => labels,
         Err(message) => return keys_page(&req, &console, &session, &no_filter, Flash::Error(message), None).await,
@@ -342,11 +338,7 @@ pub(super) async fn delete_key(
             Call::new(Method::DELETE, format!("/admin/v1/clients/{}", segment(&path))),
         )
         .await;
-    let no_filter = KeyFilter {
-        label: None,
-        status: None,
-        cursor: None,
-    };
+    let no_filter = KeyFilter::default();
     keys_page(
         &req,
         &console,

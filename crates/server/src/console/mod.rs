@@ -22,10 +22,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use gatepass_core::RequestId;
 use maud::Markup;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
-use crate::in_process::{Answer, Call};
+use crate::in_process::{Answer, Call, segment};
 use crate::serve::{Parts, api};
 use pages::Flash;
 use session::{Session, Sessions};
@@ -133,10 +132,6 @@ fn html(status: StatusCode, markup: &Markup) -> HttpResponse {
             "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
         ))
         .body(markup.clone().into_string())
-}
-
-fn segment(value: &str) -> String {
-    utf8_percent_encode(value, NON_ALPHANUMERIC).to_string()
 }
 
 /// Why a console request goes no further.
