@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-use gatepass_core::policy::{ClientAllowance, allowed_scopes};
-use gatepass_core::{Audience, ScopeSet, SecretHash};
+use gatepass_core::policy::ClientAllowance;
+use gatepass_core::{Audience, Lapse, SecretHash, Standing};
 use gatepass_store::StoreError;
 use gatepass_store::credentials::CredentialRecord;
 
@@ -52,6 +52,18 @@ impl Rejection {
     }
 }
 
+impl From<Lapse> for Rejection {
+    fn from(lapse: Lapse) -> Self {
+        match lapse {
+            Lapse::SecretRevoked => Self::SecretRevoked,
+            Lapse::SecretExpired => Self::SecretExpired,
+            Lapse::ClientDisabled => Self::ClientDisabled,
+            Lapse::ClientExpired => Self::ClientExpired,
+            Lapse::ServiceAccountDisabled => Self::ServiceAccountDisabled,
+        }
+    }
+}
+
 /// What the token endpoint needs to know about a stored secret, prepared once and
 /// cached briefly so the hot path does not touch the database.
 #[derive(Clone, Debug)]
@@ -61,11 +73,7 @@ pub struct Credential {
     /// The secret's id.
     pub secret_id: String,
     secret_hash: SecretHash,
-    secret_expires_at: Option<i64>,
-    secret_revoked: bool,
-    client_disabled: bool,
-    client_expires_at: Option<i64>,
-    service_account_disabled: bool,
+    standing: Standing,
     /// The service account's id, if the client belongs to one.
     pub service_account: Option<String>,
     /// Its role names.
@@ -81,7 +89,6 @@ impl Credential {
     pub fn from_record(record: &CredentialRecord) -> Result<Self, StoreError> {
         let corrupt = |what: &str| StoreError::Corrupt(format!("client {}: {what}", record.client.client_id));
         let secret_hash = SecretHash::from_slice(&record.secret.secret_hash).ok_or_else(|| corrupt("secret hash"))?;
-        let client_scopes = ScopeSet::parse(&record.client.scopes).map_err(|_| corrupt("scopes"))?;
         let audiences = record
             .client
             .audiences
@@ -89,36 +96,19 @@ impl Credential {
             .map(Audience::parse)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| corrupt("audiences"))?;
-        let (service_account, service_account_disabled, roles, role_scopes) = match &record.service_account {
-            None => (None, false, Vec::new(), None),
-            Some((account, roles)) => {
-                let mut scopes = Vec::new();
-                for role in roles {
-                    let set = ScopeSet::parse(&role.scopes).map_err(|_| corrupt("role scopes"))?;
-                    scopes.extend(set.iter().cloned());
-                }
-                let names = roles.iter().map(|r| r.name.clone()).collect();
-                (
-                    Some(account.id.clone()),
-                    account.disabled,
-                    names,
-                    Some(scopes.into_iter().collect::<ScopeSet>()),
-                )
-            }
+        let (service_account, roles) = match &record.service_account {
+            None => (None, Vec::new()),
+            Some((account, roles)) => (Some(account.id.clone()), roles.iter().map(|r| r.name.clone()).collect()),
         };
         Ok(Self {
             client_id: record.client.client_id.clone(),
             secret_id: record.secret.id.clone(),
             secret_hash,
-            secret_expires_at: record.secret.expires_at,
-            secret_revoked: record.secret.revoked_at.is_some(),
-            client_disabled: record.client.disabled,
-            client_expires_at: record.client.expires_at,
-            service_account_disabled,
+            standing: record.standing(),
             service_account,
             roles,
             allowance: ClientAllowance {
-                scopes: allowed_scopes(&client_scopes, role_scopes.as_ref()),
+                scopes: record.effective_scopes()?,
                 audiences,
             },
             token_ttl: record.client.token_ttl_seconds,
@@ -138,22 +128,7 @@ impl Credential {
 
     /// Whether the secret, its client and service account are usable at `now`.
     pub fn standing(&self, now: i64) -> Result<(), Rejection> {
-        if self.secret_revoked {
-            return Err(Rejection::SecretRevoked);
-        }
-        if self.secret_expires_at.is_some_and(|at| now >= at) {
-            return Err(Rejection::SecretExpired);
-        }
-        if self.client_disabled {
-            return Err(Rejection::ClientDisabled);
-        }
-        if self.client_expires_at.is_some_and(|at| now >= at) {
-            return Err(Rejection::ClientExpired);
-        }
-        if self.service_account_disabled {
-            return Err(Rejection::ServiceAccountDisabled);
-        }
-        Ok(())
+        self.standing.check(now).map_err(Rejection::from)
     }
 }
 

@@ -31,6 +31,7 @@ pub mod policy;
 mod request_id;
 mod scopes;
 mod secrets;
+mod standing;
 mod timestamps;
 
 pub use audience::Audience;
@@ -42,4 +43,5 @@ pub use master_key::MasterKey;
 pub use request_id::RequestId;
 pub use scopes::{Scope, ScopeSet};
 pub use secrets::{ClientSecret, KEY_PREFIX_LEN, SecretHash, SecretPepper, SecretPrefix};
+pub use standing::{Lapse, Standing};
 pub use timestamps::{format_utc, parse_utc};

@@ -94,3 +94,21 @@ pub fn update(conn: &mut Conn, row: &ClientRow) -> Result<bool, StoreError> {
 pub fn delete(conn: &mut Conn, client_id: &str) -> Result<bool, StoreError> {
     Ok(diesel::delete(clients::table.find(client_id)).execute(conn)? == 1)
 }
+
+/// Every client whose own scope list holds `scope` (few: used for the last-admin check).
+pub fn holding_scope(conn: &mut Conn, scope: &str) -> Result<Vec<ClientRow>, StoreError> {
+    let candidates = clients::table
+        .filter(clients::scopes.like(format!("%{scope}%")))
+        .select(ClientRow::as_select())
+        .load::<ClientRow>(conn)?;
+    Ok(candidates
+        .into_iter()
+        .filter(|row| row.scopes.split_whitespace().any(|s| s == scope))
+        .collect())
+}
+
+/// Whether a client already has this name (names are unique).
+pub fn name_taken(conn: &mut Conn, name: &str) -> Result<bool, StoreError> {
+    let count: i64 = clients::table.filter(clients::name.eq(name)).count().get_result(conn)?;
+    Ok(count > 0)
+}

@@ -1,6 +1,8 @@
 //! The one read the token endpoint needs: everything about a presented secret.
 
 use diesel::prelude::*;
+use gatepass_core::policy::allowed_scopes;
+use gatepass_core::{ScopeSet, Standing};
 
 use crate::clients::ClientRow;
 use crate::roles::RoleRow;
@@ -19,6 +21,41 @@ pub struct CredentialRecord {
     pub client: ClientRow,
     /// The client's service account and its roles.
     pub service_account: Option<(ServiceAccountRow, Vec<RoleRow>)>,
+}
+
+impl CredentialRecord {
+    /// What decides whether the secret may still be used.
+    pub fn standing(&self) -> Standing {
+        Standing {
+            secret_revoked: self.secret.revoked_at.is_some(),
+            secret_expires_at: self.secret.expires_at,
+            client_disabled: self.client.disabled,
+            client_expires_at: self.client.expires_at,
+            service_account_disabled: self
+                .service_account
+                .as_ref()
+                .is_some_and(|(account, _)| account.disabled),
+        }
+    }
+
+    /// The client's effective scopes: its own list, narrowed to its service account's role
+    /// scopes when it belongs to one. An unreadable scope list is corrupt data.
+    pub fn effective_scopes(&self) -> Result<ScopeSet, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("client {}: {what}", self.client.client_id));
+        let own = ScopeSet::parse(&self.client.scopes).map_err(|_| corrupt("scopes"))?;
+        let roles = match &self.service_account {
+            None => None,
+            Some((_, roles)) => {
+                let mut scopes = Vec::new();
+                for role in roles {
+                    let set = ScopeSet::parse(&role.scopes).map_err(|_| corrupt("role scopes"))?;
+                    scopes.extend(set.iter().cloned());
+                }
+                Some(scopes.into_iter().collect::<ScopeSet>())
+            }
+        };
+        Ok(allowed_scopes(&own, roles.as_ref()))
+    }
 }
 
 /// Finds the secret whose keyed hash is `hash` (an indexed lookup), with its client.

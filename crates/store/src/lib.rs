@@ -36,7 +36,24 @@ pub mod testing;
 pub use database::{Backend, Conn, Database, DatabaseSettings};
 pub use error::StoreError;
 
-/// Runs `work` in one transaction: all of it or none of it.
-pub fn transaction<T>(conn: &mut Conn, work: impl FnOnce(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
-    diesel::Connection::transaction(conn, work)
+/// Runs `work` in one transaction: all of it or none of it. `work` may fail with its own
+/// error type (an admin refusal, say): any error rolls the transaction back.
+pub fn transaction<T, E: From<StoreError>>(
+    conn: &mut Conn,
+    work: impl FnOnce(&mut Conn) -> Result<T, E>,
+) -> Result<T, E> {
+    /// Diesel's errors and the work's own, apart until the transaction is over.
+    enum Failed<E> {
+        Database(diesel::result::Error),
+        Work(E),
+    }
+    impl<E> From<diesel::result::Error> for Failed<E> {
+        fn from(error: diesel::result::Error) -> Self {
+            Self::Database(error)
+        }
+    }
+    diesel::Connection::transaction(conn, |conn| work(conn).map_err(Failed::Work)).map_err(|failed| match failed {
+        Failed::Database(error) => E::from(StoreError::from(error)),
+        Failed::Work(error) => error,
+    })
 }
