@@ -1,14 +1,14 @@
 //! `/admin/v1/audit-events`: the append-only log, filtered and paginated, newest first.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use gatepass_core::parse_utc;
 use gatepass_store::audit::{self, AuditFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AdminState;
-use crate::principal::{AUDIT_READ, Principal};
-use crate::problem::{AdminError, Problem, invalid};
+use crate::access::{AuditRead, Caller};
+use crate::problem::{AdminError, invalid};
 use crate::views::{AuditEvent, Page};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -41,14 +41,13 @@ fn time(field: &'static str, value: Option<&str>) -> Result<Option<i64>, AdminEr
 
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/admin/v1/audit-events", tag = "audit", params(AuditQuery),
-    responses((status = 200, description = "A page of events", body = Page<AuditEvent>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
+    responses((status = 200, description = "A page of events", body = Page<AuditEvent>), (status = 422, description = "A field failed validation; `field` names it")),
     security(("bearer" = ["gatepass:audit:read"])))]
 async fn list(
-    req: HttpRequest,
     state: web::Data<AdminState>,
+    _: Caller<AuditRead>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AdminError> {
-    Principal::from_request(&req, &state).await?.require(AUDIT_READ)?;
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {

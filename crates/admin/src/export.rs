@@ -9,8 +9,8 @@ use gatepass_store::secrets;
 use serde::Serialize;
 
 use crate::AdminState;
-use crate::principal::{AUDIT_READ, Principal};
-use crate::problem::{AdminError, Problem};
+use crate::access::{AuditRead, Caller, ClientsRead};
+use crate::problem::AdminError;
 use crate::views::{AuditEvent, Client, Secret, date};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -31,11 +31,11 @@ fn csv_response<T: Serialize>(name: &str, rows: &[T]) -> Result<HttpResponse, Ad
     for row in rows {
         writer
             .serialize(row)
-            .map_err(|e| AdminError::Conflict(format!("CSV export failed: {e}")))?;
+            .map_err(|e| AdminError::Internal(format!("CSV export failed: {e}")))?;
     }
     let body = writer
         .into_inner()
-        .map_err(|e| AdminError::Conflict(format!("CSV export failed: {e}")))?;
+        .map_err(|e| AdminError::Internal(format!("CSV export failed: {e}")))?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -63,10 +63,13 @@ struct ClientCsv {
 
 /// Everything, as JSON or (with `Accept: text/csv`) CSV with a header row.
 #[utoipa::path(get, path = "/admin/v1/export/clients", tag = "export",
-    responses((status = 200, description = "JSON array, or CSV", body = Vec<Client>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem)),
+    responses((status = 200, description = "JSON array, or CSV", body = Vec<Client>)),
     security(("bearer" = ["gatepass:clients:read"])))]
-async fn export_clients(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
-    Principal::from_request(&req, &state).await?.require_read()?;
+async fn export_clients(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    _: Caller<ClientsRead>,
+) -> Result<HttpResponse, AdminError> {
     let rows = state
         .db
         .run(|conn| clients::list(conn, &ClientFilter::default(), i64::MAX))
@@ -99,10 +102,13 @@ async fn export_clients(req: HttpRequest, state: web::Data<AdminState>) -> Resul
 
 /// Everything, as JSON or (with `Accept: text/csv`) CSV with a header row.
 #[utoipa::path(get, path = "/admin/v1/export/secrets", tag = "export",
-    responses((status = 200, description = "JSON array, or CSV", body = Vec<Secret>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem)),
+    responses((status = 200, description = "JSON array, or CSV", body = Vec<Secret>)),
     security(("bearer" = ["gatepass:clients:read"])))]
-async fn export_secrets(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
-    Principal::from_request(&req, &state).await?.require_read()?;
+async fn export_secrets(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    _: Caller<ClientsRead>,
+) -> Result<HttpResponse, AdminError> {
     let rows = state.db.run(secrets::list_all).await?;
     let items: Vec<Secret> = rows.iter().map(|r| Secret::with_client(r, state.moment())).collect();
     if wants_csv(&req) {
@@ -114,10 +120,13 @@ async fn export_secrets(req: HttpRequest, state: web::Data<AdminState>) -> Resul
 
 /// Everything, as JSON or (with `Accept: text/csv`) CSV with a header row.
 #[utoipa::path(get, path = "/admin/v1/export/audit-events", tag = "export",
-    responses((status = 200, description = "JSON array, or CSV", body = Vec<AuditEvent>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem)),
+    responses((status = 200, description = "JSON array, or CSV", body = Vec<AuditEvent>)),
     security(("bearer" = ["gatepass:audit:read"])))]
-async fn export_audit(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
-    Principal::from_request(&req, &state).await?.require(AUDIT_READ)?;
+async fn export_audit(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    _: Caller<AuditRead>,
+) -> Result<HttpResponse, AdminError> {
     let rows = state
         .db
         .run(|conn| audit::search(conn, &AuditFilter::default(), i64::MAX))

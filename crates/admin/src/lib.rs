@@ -7,16 +7,18 @@
 //! [`AdminState`] as app data.
 #![forbid(unsafe_code)]
 
-mod approvals;
+pub mod access;
+mod api;
 mod audit;
-mod clients;
+pub mod clients;
 mod export;
-mod labels;
-pub mod principal;
+pub mod fields;
+pub mod four_eyes;
 pub mod problem;
-mod roles;
-mod secrets;
-mod service_accounts;
+mod reach;
+pub mod roles;
+pub mod secrets;
+pub mod service_accounts;
 pub mod views;
 
 use std::sync::Arc;
@@ -24,11 +26,11 @@ use std::sync::Arc;
 use actix_web::web;
 use gatepass_core::{Clock, SecretPepper, SecretPrefix};
 use gatepass_resource_guard::Validator;
-use gatepass_store::audit::AuditEventRow;
-use gatepass_store::{Conn, Database, StoreError};
+use gatepass_store::{Conn, Database};
 
-use crate::principal::Principal;
-use crate::problem::AdminError;
+use crate::access::{Operator, Principal};
+use crate::four_eyes::Approval;
+use crate::problem::{AdminError, ProblemResponses};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -39,15 +41,15 @@ pub struct AdminState {
     /// How callers are identified.
     pub callers: Callers,
     /// Hashes new secrets.
-    pub pepper: SecretPepper,
+    pub pepper: Arc<SecretPepper>,
     /// Prefix of new secrets.
     pub secret_prefix: SecretPrefix,
     /// Most usable secrets a client may hold at once.
     pub max_secrets: usize,
     /// Secrets older than this are due for rotation (`secrets.max_age_days`), if set.
     pub max_secret_age: Option<i64>,
-    /// Four-eyes policy: creating a service account or granting a `gatepass:*` scope waits
-    /// for a second, different admin.
+    /// Four-eyes policy (DESIGN §10): every change that creates or widens a path to a
+    /// `gatepass:*` scope waits for a second admin of another identity.
     pub four_eyes: bool,
     /// Now.
     pub clock: Arc<dyn Clock>,
@@ -58,11 +60,40 @@ pub struct AdminState {
 
 /// How the admin API learns who is calling.
 pub enum Callers {
-    /// Bearer tokens, validated against the server's own keys (`gatepass serve`).
+    /// Bearer tokens, validated against the server's own keys, whose standing is read from
+    /// the database on every request (`gatepass serve`).
     Tokens(Validator),
-    /// The operator at the command line, who already holds the database and the master key:
-    /// every request acts as actor `cli` with `gatepass:admin`. Only the CLI builds this.
-    Operator,
+    /// The operator at the command line: every request acts as actor `cli` with
+    /// `gatepass:admin`. Only the holder of the master key can build an [`Operator`].
+    Operator(Operator),
+}
+
+/// What a command may have done: the change, or a four-eyes request waiting for a second admin.
+pub enum Outcome<T> {
+    /// Done; the result.
+    Done(T),
+    /// Filed for approval (`admin.four_eyes`).
+    Pending(Approval),
+}
+
+/// What a command knows besides its input and its caller: the settings and the time.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    now: i64,
+    pepper: Arc<SecretPepper>,
+    secret_prefix: SecretPrefix,
+    max_secrets: usize,
+    max_secret_age: Option<i64>,
+    four_eyes: bool,
+}
+
+impl Ctx {
+    fn moment(&self) -> views::Moment {
+        views::Moment {
+            now: self.now,
+            max_secret_age: self.max_secret_age,
+        }
+    }
 }
 
 /// Mounts the admin routes under `/admin/v1`.
@@ -77,13 +108,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 }
                 .into()
             }))
-            .configure(clients::configure)
-            .configure(secrets::configure)
-            .configure(roles::configure)
-            .configure(service_accounts::configure)
+            .configure(api::configure)
             .configure(audit::configure)
-            .configure(export::configure)
-            .configure(approvals::configure),
+            .configure(export::configure),
     );
 }
 
@@ -92,75 +119,66 @@ impl AdminState {
         self.clock.now().unix_timestamp()
     }
 
-    fn moment(&self) -> views::Moment {
-        views::Moment {
+    fn ctx(&self) -> Ctx {
+        Ctx {
             now: self.now(),
+            pepper: Arc::clone(&self.pepper),
+            secret_prefix: self.secret_prefix.clone(),
+            max_secrets: self.max_secrets,
             max_secret_age: self.max_secret_age,
+            four_eyes: self.four_eyes,
         }
     }
-}
 
-/// Runs a change and its one audit event in one transaction, off the executor. `change`
-/// returns its result and whether it changed anything; only then is the event written.
-async fn audited<T: Send + 'static>(
-    state: &AdminState,
-    principal: &Principal,
-    action: &'static str,
-    target: &str,
-    change: impl FnOnce(&mut Conn) -> Result<(T, bool), StoreError> + Send + 'static,
-) -> Result<T, AdminError> {
-    let row = event(principal, state.now(), action, target);
-    let done = state
-        .db
-        .run(move |conn| {
-            gatepass_store::transaction(conn, |conn| {
-                let (value, changed) = change(conn)?;
-                if changed {
-                    gatepass_store::audit::append(conn, &[row])?;
-                }
-                Ok(value)
-            })
-        })
-        .await?;
-    (state.on_change)();
-    Ok(done)
-}
-
-/// Deletes one resource by id with its audit event: 204, or 404 naming `what`.
-async fn delete_audited(
-    state: &AdminState,
-    principal: &Principal,
-    action: &'static str,
-    what: &'static str,
-    id: String,
-    delete: fn(&mut Conn, &str) -> Result<bool, StoreError>,
-) -> Result<actix_web::HttpResponse, AdminError> {
-    let target = id.clone();
-    let deleted = audited(state, principal, action, &target, move |conn| {
-        let deleted = delete(conn, &id)?;
-        Ok((deleted, deleted))
-    })
-    .await?;
-    if deleted {
-        Ok(actix_web::HttpResponse::NoContent().finish())
-    } else {
-        Err(AdminError::NotFound(what))
+    fn moment(&self) -> views::Moment {
+        self.ctx().moment()
     }
-}
 
-/// The one audit event of a change.
-fn event(principal: &Principal, now: i64, action: &str, target: &str) -> AuditEventRow {
-    AuditEventRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        occurred_at: now,
-        actor: principal.client_id.clone(),
-        action: action.to_owned(),
-        target: Some(target.to_owned()),
-        outcome: "success".to_owned(),
-        reason: None,
-        request_id: principal.request_id.clone(),
-        source_addr: principal.source_addr.clone(),
-        details: None,
+    /// Reads off the executor.
+    async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Conn, &Ctx) -> Result<T, AdminError> + Send + 'static,
+    ) -> Result<T, AdminError> {
+        let ctx = self.ctx();
+        self.db.run(move |conn| Ok(work(conn, &ctx))).await?
+    }
+
+    /// Runs a command in one transaction off the executor: its checks, its change and its
+    /// audit event commit together or not at all. An authorization refusal is recorded in
+    /// the audit log (`action` on `target`, outcome `refused`); after a change this node's
+    /// credential cache is cleared.
+    async fn write<T: Send + 'static>(
+        &self,
+        actor: &Principal,
+        action: &'static str,
+        target: &str,
+        work: impl FnOnce(&mut Conn, &Ctx) -> Result<T, AdminError> + Send + 'static,
+    ) -> Result<T, AdminError> {
+        let ctx = self.ctx();
+        let done = self
+            .db
+            .run(move |conn| Ok(gatepass_store::transaction(conn, |conn| work(conn, &ctx))))
+            .await?;
+        match &done {
+            Ok(_) => (self.on_change)(),
+            Err(error) if error.is_refusal() => self.record_refusal(actor, action, target, error).await,
+            Err(_) => {}
+        }
+        done
+    }
+
+    /// Records a refused request (outside any rolled-back transaction).
+    async fn record_refusal(&self, actor: &Principal, action: &str, target: &str, error: &AdminError) {
+        let mut row = actor.event(self.now(), action, target);
+        row.outcome = "refused".into();
+        row.reason = Some(error.reason());
+        if let Err(failure) = self
+            .db
+            .run(move |conn| gatepass_store::audit::append(conn, &[row]))
+            .await
+        {
+            log::error!("could not record a refused admin request cause={failure}");
+        }
     }
 }
 
@@ -168,15 +186,15 @@ fn event(principal: &Principal, now: i64, action: &str, target: &str) -> AuditEv
 #[derive(OpenApi)]
 #[openapi(
     paths(
-        clients::create, clients::list, clients::read, clients::change, clients::remove,
-        secrets::create, secrets::list, secrets::revoke, secrets::remove, secrets::due,
-        roles::create, roles::list, roles::read, roles::change, roles::remove,
-        service_accounts::create, service_accounts::list, service_accounts::read, service_accounts::change, service_accounts::remove,
+        api::clients::create, api::clients::list, api::clients::read, api::clients::change, api::clients::remove,
+        api::secrets::create, api::secrets::list, api::secrets::revoke, api::secrets::remove, api::secrets::due,
+        api::roles::create, api::roles::list, api::roles::read, api::roles::change, api::roles::remove,
+        api::service_accounts::create, api::service_accounts::list, api::service_accounts::read, api::service_accounts::change, api::service_accounts::remove,
         audit::list,
         export::export_clients, export::export_secrets, export::export_audit,
-        approvals::list, approvals::approve, approvals::reject,
+        api::approvals::list, api::approvals::approve, api::approvals::reject,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "clients", description = "API clients (service credentials)"),
         (name = "secrets", description = "Client secrets and rotation"),

@@ -22,9 +22,18 @@ pub enum AdminError {
     /// The caller asked to grant a scope it does not hold itself.
     #[error("you can not grant {0}: you do not hold it")]
     Escalation(String),
-    /// The requester of a four-eyes request tried to decide it.
-    #[error("you can not decide your own request: a different admin must")]
+    /// The target of a write can reach a scope the caller does not hold.
+    #[error("you can not act on this: it can reach {0}, which you do not hold")]
+    Outranked(String),
+    /// The requester of a four-eyes request (or its service account) tried to decide it.
+    #[error("you can not decide your own request: a different admin must (another client of another service account)")]
     OwnRequest,
+    /// The change would leave no client standing with `gatepass:admin`.
+    #[error("this would leave no active client holding gatepass:admin; create another admin first")]
+    LastAdmin,
+    /// More than one `Authorization` header.
+    #[error("send one Authorization header")]
+    MalformedAuthorization,
     /// A field failed validation.
     #[error("{field}: {message}")]
     InvalidField {
@@ -47,9 +56,12 @@ pub enum AdminError {
     /// The change conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
-    /// A fault of ours.
+    /// A fault of ours in storage: 503, retry later.
     #[error("storage unavailable")]
     Store(#[from] StoreError),
+    /// A bug of ours (randomness, serialization, unreadable stored data): 500, logged.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 /// An RFC 9457 problem document.
@@ -69,99 +81,165 @@ pub struct Problem<'a> {
     field: Option<&'a str>,
 }
 
-impl ResponseError for AdminError {
-    fn status_code(&self) -> StatusCode {
+/// How one error is answered.
+struct Answer<'a> {
+    status: StatusCode,
+    kind: &'a str,
+    title: &'a str,
+    field: Option<&'a str>,
+    detail: String,
+    /// The `WWW-Authenticate` challenge.
+    challenge: Option<String>,
+    /// A fault of ours the caller may retry (`Retry-After`).
+    retry: bool,
+}
+
+impl AdminError {
+    /// The one exhaustive mapping of admin errors to HTTP.
+    fn answer(&self) -> Answer<'_> {
+        let plain = |status: StatusCode, kind: &'static str, title: &'static str| Answer {
+            status,
+            kind,
+            title,
+            field: None,
+            detail: self.to_string(),
+            challenge: None,
+            retry: false,
+        };
         match self {
-            Self::NoToken | Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::MissingScope(_) | Self::Escalation(_) | Self::OwnRequest => StatusCode::FORBIDDEN,
-            Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::BadBody { .. } => StatusCode::BAD_REQUEST,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) | Self::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
-            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NoToken => Answer {
+                challenge: Some("Bearer realm=\"gatepass-admin\"".into()),
+                ..plain(StatusCode::UNAUTHORIZED, "about:blank", "Unauthorized")
+            },
+            Self::Unauthenticated => Answer {
+                challenge: Some("Bearer realm=\"gatepass-admin\", error=\"invalid_token\"".into()),
+                ..plain(StatusCode::UNAUTHORIZED, "about:blank", "Unauthorized")
+            },
+            Self::MalformedAuthorization => Answer {
+                challenge: Some("Bearer realm=\"gatepass-admin\", error=\"invalid_request\"".into()),
+                ..plain(StatusCode::BAD_REQUEST, "about:blank", "Bad Request")
+            },
+            Self::MissingScope(scope) => Answer {
+                challenge: Some(format!(
+                    "Bearer realm=\"gatepass-admin\", error=\"insufficient_scope\", scope=\"{scope}\""
+                )),
+                ..plain(
+                    StatusCode::FORBIDDEN,
+                    "https://gatepass.dev/problems/insufficient-scope",
+                    "Insufficient scope",
+                )
+            },
+            Self::Escalation(_) => plain(
+                StatusCode::FORBIDDEN,
+                "https://gatepass.dev/problems/escalation",
+                "Privilege escalation refused",
+            ),
+            Self::Outranked(_) => plain(
+                StatusCode::FORBIDDEN,
+                "https://gatepass.dev/problems/outranked",
+                "The target holds more than you",
+            ),
+            Self::OwnRequest => plain(
+                StatusCode::FORBIDDEN,
+                "https://gatepass.dev/problems/four-eyes",
+                "A second admin must decide",
+            ),
+            Self::LastAdmin => plain(
+                StatusCode::CONFLICT,
+                "https://gatepass.dev/problems/last-admin",
+                "The last admin stays",
+            ),
+            Self::InvalidField { field, .. } => Answer {
+                field: Some(field),
+                ..plain(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "https://gatepass.dev/problems/invalid-field",
+                    "Invalid field",
+                )
+            },
+            Self::BadBody { field, .. } => Answer {
+                field: Some(field.as_str()),
+                ..plain(
+                    StatusCode::BAD_REQUEST,
+                    "https://gatepass.dev/problems/bad-body",
+                    "Malformed request body",
+                )
+            },
+            Self::NotFound(_) => plain(StatusCode::NOT_FOUND, "about:blank", "Not Found"),
+            Self::Conflict(_) => plain(StatusCode::CONFLICT, "about:blank", "Conflict"),
+            Self::Store(StoreError::Conflict(_)) => Answer {
+                detail: "the change conflicts with an existing resource (duplicate name?)".to_owned(),
+                ..plain(StatusCode::CONFLICT, "about:blank", "Conflict")
+            },
+            Self::Store(
+                StoreError::UnsupportedUrl(_)
+                | StoreError::Unavailable(_)
+                | StoreError::Busy
+                | StoreError::Query(_)
+                | StoreError::Migration(_)
+                | StoreError::Corrupt(_),
+            ) => Answer {
+                detail: "storage unavailable; retry later".to_owned(),
+                retry: true,
+                ..plain(StatusCode::SERVICE_UNAVAILABLE, "about:blank", "Service Unavailable")
+            },
+            Self::Internal(_) => Answer {
+                detail: "an internal error occurred; it has been logged".to_owned(),
+                ..plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "about:blank",
+                    "Internal Server Error",
+                )
+            },
         }
     }
 
-    fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        let (kind, title, field) = match self {
-            Self::NoToken | Self::Unauthenticated => ("about:blank", "Unauthorized", None),
-            Self::MissingScope(_) => (
-                "https://gatepass.dev/problems/insufficient-scope",
-                "Insufficient scope",
-                None,
-            ),
-            Self::Escalation(_) => (
-                "https://gatepass.dev/problems/escalation",
-                "Privilege escalation refused",
-                None,
-            ),
-            Self::OwnRequest => (
-                "https://gatepass.dev/problems/four-eyes",
-                "A second admin must decide",
-                None,
-            ),
-            Self::InvalidField { field, .. } => (
-                "https://gatepass.dev/problems/invalid-field",
-                "Invalid field",
-                Some(*field),
-            ),
-            Self::BadBody { field, .. } => (
-                "https://gatepass.dev/problems/bad-body",
-                "Malformed request body",
-                Some(field.as_str()),
-            ),
-            Self::NotFound(_) => ("about:blank", "Not Found", None),
-            Self::Conflict(_) | Self::Store(StoreError::Conflict(_)) => ("about:blank", "Conflict", None),
-            Self::Store(_) => ("about:blank", "Service Unavailable", None),
-        };
-        let detail = match self {
-            Self::Store(StoreError::Conflict(_)) => {
-                "the change conflicts with an existing resource (duplicate name?)".to_owned()
-            }
-            Self::Store(error) => {
-                log::error!("admin storage fault: {error}");
-                "storage unavailable; retry later".to_owned()
-            }
-            other => other.to_string(),
-        };
-        let mut response = HttpResponse::build(status);
+    /// A short machine name of a refusal, for the audit log's `reason`.
+    pub fn reason(&self) -> String {
         match self {
-            Self::NoToken => {
-                response.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"gatepass-admin\""),
-                ));
-            }
-            Self::Unauthenticated => {
-                response.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"gatepass-admin\", error=\"invalid_token\""),
-                ));
-            }
-            Self::MissingScope(scope) => {
-                response.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    format!("Bearer realm=\"gatepass-admin\", error=\"insufficient_scope\", scope=\"{scope}\""),
-                ));
-            }
-            Self::Store(StoreError::Conflict(_))
-            | Self::Escalation(_)
-            | Self::OwnRequest
-            | Self::InvalidField { .. }
-            | Self::BadBody { .. }
-            | Self::NotFound(_)
-            | Self::Conflict(_) => {}
-            Self::Store(_) => {
-                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
-            }
+            Self::MissingScope(scope) => format!("missing_scope {scope}"),
+            Self::Escalation(scope) => format!("escalation {scope}"),
+            Self::Outranked(scope) => format!("outranked {scope}"),
+            Self::OwnRequest => "own_request".into(),
+            Self::LastAdmin => "last_admin".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Whether this is an authorization refusal the audit log records.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::MissingScope(_) | Self::Escalation(_) | Self::Outranked(_) | Self::OwnRequest | Self::LastAdmin
+        )
+    }
+}
+
+impl ResponseError for AdminError {
+    fn status_code(&self) -> StatusCode {
+        self.answer().status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let answer = self.answer();
+        let mut response = HttpResponse::build(answer.status);
+        if let Some(challenge) = answer.challenge {
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
+        if answer.retry {
+            // The cause goes to the log only.
+            log::error!("admin storage fault: {self:?}");
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        if let Self::Internal(cause) = self {
+            log::error!("admin internal error: {cause}");
         }
         let body = Problem {
-            kind,
-            title,
-            status: status.as_u16(),
-            detail,
-            field,
+            kind: answer.kind,
+            title: answer.title,
+            status: answer.status.as_u16(),
+            detail: answer.detail,
+            field: answer.field,
         };
         response
             .content_type("application/problem+json")
@@ -207,5 +285,59 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Body<T
                     }
                 })
         })
+    }
+}
+
+/// Documents the admin API's error answers once, for every `/admin/v1` operation: each
+/// 4xx/5xx answer is `application/problem+json` with the [`Problem`] schema, and every
+/// operation lists the answers any request can get (401 without a standing token, 403
+/// without the scope, 500 for a bug, 503 while storage is down).
+pub struct ProblemResponses;
+
+impl utoipa::Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+        let common = [
+            (
+                "400",
+                "Malformed request: a repeated Authorization header, or a query or body the route cannot read",
+            ),
+            (
+                "401",
+                "No bearer token, or one that is invalid, expired, revoked, or whose secret, client or service account no longer stands",
+            ),
+            ("403", "The token lacks the scope this operation needs"),
+            ("500", "A bug of ours; logged"),
+            ("503", "Storage unavailable; retry after Retry-After"),
+        ];
+        for (path, item) in &mut openapi.paths.paths {
+            if !path.starts_with("/admin/v1") {
+                continue;
+            }
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                for (status, description) in common {
+                    responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::T(ResponseBuilder::new().description(description).build()));
+                }
+                for (status, response) in responses.iter_mut() {
+                    if let (Some('4' | '5'), RefOr::T(response)) = (status.chars().next(), response) {
+                        response.content.clear();
+                        response.content.insert(
+                            "application/problem+json".to_owned(),
+                            RefOr::T(Content::new(Some(Ref::from_schema_name("Problem")))),
+                        );
+                    }
+                }
+            }
+        }
     }
 }

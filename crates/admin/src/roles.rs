@@ -1,225 +1,177 @@
-//! `/admin/v1/roles`: a name and a set of scopes, assigned to service accounts.
+//! Roles: a name and a set of scopes, assigned to service accounts. A role's reach is its
+//! scopes: acting on one needs them all.
 
-use actix_web::{HttpRequest, HttpResponse, web};
 use gatepass_core::ScopeSet;
 use gatepass_store::roles::{self, RoleRow};
+use gatepass_store::{Conn, audit};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::approvals::{self, grants_gatepass_scope};
-use crate::clients::scopes;
-use crate::principal::{Principal, SERVICE_ACCOUNTS_WRITE};
-use crate::problem::{AdminError, Body, Problem, invalid};
+use crate::access::{Caller, DirectoryRead, Principal, ServiceAccountsWrite};
+use crate::four_eyes::{self, Gate, PendingChange};
+use crate::problem::AdminError;
+use crate::reach::{gatepass, keeping_an_admin};
 use crate::views::{Page, Role};
-use crate::{AdminState, audited, delete_audited};
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/roles")
-            .route(web::post().to(create))
-            .route(web::get().to(list)),
-    )
-    .service(
-        web::resource("/roles/{name}")
-            .route(web::get().to(read))
-            .route(web::patch().to(change))
-            .route(web::delete().to(remove)),
-    );
-}
+use crate::{AdminState, Ctx, Outcome, fields};
 
 /// A new role.
-#[derive(Deserialize, Serialize, ToSchema)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRole {
-    name: String,
+    /// 1–63 of `a-z0-9._-`.
+    pub name: String,
+    /// At most 512 characters.
     #[serde(default)]
-    description: String,
-    scopes: Vec<String>,
+    pub description: String,
+    /// The scopes the role grants.
+    pub scopes: Vec<String>,
 }
 
 /// Changes to a role.
-#[derive(Deserialize, Serialize, ToSchema)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRole {
+    /// A new description.
     #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
+    pub description: Option<String>,
+    /// The new scope list.
     #[serde(skip_serializing_if = "Option::is_none")]
-    scopes: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
 }
 
 /// A change to one role, as a four-eyes request stores it.
-#[derive(Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct RoleChange {
     pub(crate) name: String,
     pub(crate) change: ChangeRole,
 }
 
-/// Role names: 1–63 of `a-z0-9._-`.
-pub fn role_name(value: &str) -> Result<(), AdminError> {
-    let ok = (1..=63).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid("name", "must be 1-63 characters of a-z, 0-9, '.', '_', '-'"))
-    }
+fn stored_scopes(row: &RoleRow) -> Result<ScopeSet, AdminError> {
+    ScopeSet::parse(&row.scopes).map_err(|_| AdminError::Internal(format!("role {} has unreadable scopes", row.name)))
 }
 
-fn description(value: &str) -> Result<String, AdminError> {
-    if value.chars().count() > 512 {
-        return Err(invalid("description", "at most 512 characters"));
-    }
-    Ok(value.trim().to_owned())
-}
-
-/// Create a role.
-#[utoipa::path(post, path = "/admin/v1/roles", tag = "roles", request_body = CreateRole,
-    responses((status = 201, description = "Created", body = Role), (status = 202, description = "Waiting for a second admin (four-eyes)", body = crate::approvals::Approval), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 409, description = "Conflict", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
-    security(("bearer" = ["gatepass:service-accounts:write"])))]
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AdminState>,
-    Body(body): Body<CreateRole>,
-) -> Result<HttpResponse, AdminError> {
-    let principal = Principal::from_request(&req, &state).await?;
-    principal.require(SERVICE_ACCOUNTS_WRITE)?;
-    role_name(&body.name)?;
-    let set = scopes(&body.scopes)?;
-    principal.may_grant(&set)?;
-    if state.four_eyes && grants_gatepass_scope(&set) {
-        return approvals::request(&state, principal, "role.create", &body).await;
-    }
-    Ok(HttpResponse::Created().json(perform_create(&state, principal, body).await?))
-}
-
-/// Creates a role (validated here again, so an approved request is checked as it is run).
-pub(crate) async fn perform_create(
+/// Creates a role.
+pub async fn create(
     state: &AdminState,
-    principal: Principal,
-    body: CreateRole,
-) -> Result<Role, AdminError> {
-    role_name(&body.name)?;
-    let set = scopes(&body.scopes)?;
-    let now = state.now();
+    caller: &Caller<ServiceAccountsWrite>,
+    input: CreateRole,
+) -> Result<Outcome<Role>, AdminError> {
+    let actor = caller.principal().clone();
+    let target = input.name.clone();
+    state
+        .write(caller.principal(), "role.created", &target, move |conn, ctx| {
+            create_in(conn, ctx, &actor, Gate::Check, input)
+        })
+        .await
+}
+
+pub(crate) fn create_in(
+    conn: &mut Conn,
+    ctx: &Ctx,
+    actor: &Principal,
+    gate: Gate,
+    input: CreateRole,
+) -> Result<Outcome<Role>, AdminError> {
+    let name = fields::slug(&input.name)?;
+    let description = fields::description(&input.description)?;
+    let scopes = fields::scopes(&input.scopes)?;
+    actor.may_grant(&scopes)?;
+    if gate.waits(ctx, gatepass(&scopes)) {
+        return four_eyes::file(conn, ctx, actor, &PendingChange::CreateRole(input));
+    }
     let row = RoleRow {
-        name: body.name,
-        description: description(&body.description)?,
-        scopes: set.to_string(),
-        created_at: now,
-        updated_at: now,
+        name,
+        description,
+        scopes: scopes.to_string(),
+        created_at: ctx.now,
+        updated_at: ctx.now,
     };
-    let saved = row.clone();
-    audited(state, &principal, "role.created", &row.name, move |conn| {
-        roles::insert(conn, &saved)?;
-        Ok(((), true))
-    })
-    .await?;
-    Ok(Role::of(&row))
+    roles::insert(conn, &row)?;
+    audit::append(conn, &[actor.event(ctx.now, "role.created", &row.name)])?;
+    Ok(Outcome::Done(Role::of(&row)))
 }
 
 /// Every role.
-#[utoipa::path(get, path = "/admin/v1/roles", tag = "roles",
-    responses((status = 200, description = "The roles", body = Page<Role>), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem)),
-    security(("bearer" = ["gatepass:clients:read"])))]
-async fn list(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
-    Principal::from_request(&req, &state).await?.require_directory_read()?;
-    let rows = state.db.run(roles::list).await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: rows.iter().map(Role::of).collect(),
-        next_cursor: None,
-    }))
-}
-
-async fn find(state: &AdminState, name: String) -> Result<RoleRow, AdminError> {
+pub async fn list(state: &AdminState, _: &Caller<DirectoryRead>) -> Result<Page<Role>, AdminError> {
     state
-        .db
-        .run(move |conn| roles::get(conn, &name))
-        .await?
-        .ok_or(AdminError::NotFound("role"))
+        .read(|conn, _| {
+            Ok(Page {
+                items: roles::list(conn)?.iter().map(Role::of).collect(),
+                next_cursor: None,
+            })
+        })
+        .await
 }
 
-/// Read a role.
-#[utoipa::path(get, path = "/admin/v1/roles/{name}", tag = "roles", params(("name" = String, Path)),
-    responses((status = 200, description = "The role", body = Role), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem)),
-    security(("bearer" = ["gatepass:clients:read"])))]
-async fn read(
-    req: HttpRequest,
-    state: web::Data<AdminState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AdminError> {
-    Principal::from_request(&req, &state).await?.require_directory_read()?;
-    Ok(HttpResponse::Ok().json(Role::of(&find(&state, path.into_inner()).await?)))
+fn find(conn: &mut Conn, name: &str) -> Result<RoleRow, AdminError> {
+    roles::get(conn, name)?.ok_or(AdminError::NotFound("role"))
 }
 
-/// Change a role's description or scopes.
-#[utoipa::path(patch, path = "/admin/v1/roles/{name}", tag = "roles", request_body = ChangeRole, params(("name" = String, Path)),
-    responses((status = 200, description = "The changed role", body = Role), (status = 202, description = "Granting a gatepass:* scope waits for a second admin (four-eyes)", body = crate::approvals::Approval), (status = 400, description = "Malformed body (wrong type, unknown field)", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem), (status = 422, description = "A field failed validation; `field` names it", body = Problem)),
-    security(("bearer" = ["gatepass:service-accounts:write"])))]
-async fn change(
-    req: HttpRequest,
-    state: web::Data<AdminState>,
-    path: web::Path<String>,
-    Body(body): Body<ChangeRole>,
-) -> Result<HttpResponse, AdminError> {
-    let principal = Principal::from_request(&req, &state).await?;
-    principal.require(SERVICE_ACCOUNTS_WRITE)?;
-    let name = path.into_inner();
-    if let Some(values) = &body.scopes {
-        let set = scopes(values)?;
-        principal.may_grant(&set)?;
-        if state.four_eyes && grants_gatepass_scope(&set) {
-            let held = ScopeSet::parse(&find(&state, name.clone()).await?.scopes).unwrap_or_default();
-            if !set.is_subset(&held) {
-                return approvals::request(&state, principal, "role.change", &RoleChange { name, change: body }).await;
-            }
-        }
-    }
-    Ok(HttpResponse::Ok().json(perform_change(&state, principal, name, body).await?))
+/// Reads a role.
+pub async fn read(state: &AdminState, _: &Caller<DirectoryRead>, name: String) -> Result<Role, AdminError> {
+    state.read(move |conn, _| Ok(Role::of(&find(conn, &name)?))).await
 }
 
-/// Changes a role (validated here again, so an approved request is checked as it is run).
-pub(crate) async fn perform_change(
+/// Changes a role's description or scopes.
+pub async fn change(
     state: &AdminState,
-    principal: Principal,
+    caller: &Caller<ServiceAccountsWrite>,
     name: String,
-    body: ChangeRole,
-) -> Result<Role, AdminError> {
-    let mut row = find(state, name).await?;
-    if let Some(value) = &body.description {
-        row.description = description(value)?;
-    }
-    if let Some(values) = &body.scopes {
-        row.scopes = scopes(values)?.to_string();
-    }
-    row.updated_at = state.now();
-    let saved = row.clone();
-    audited(state, &principal, "role.changed", &row.name, move |conn| {
-        Ok(((), roles::update(conn, &saved)?))
-    })
-    .await?;
-    Ok(Role::of(&row))
+    change: ChangeRole,
+) -> Result<Outcome<Role>, AdminError> {
+    let actor = caller.principal().clone();
+    let target = name.clone();
+    state
+        .write(caller.principal(), "role.changed", &target, move |conn, ctx| {
+            change_in(conn, ctx, &actor, Gate::Check, RoleChange { name, change })
+        })
+        .await
 }
 
-/// Delete a role.
-#[utoipa::path(delete, path = "/admin/v1/roles/{name}", tag = "roles", params(("name" = String, Path)),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "Missing scope, or a scope the caller may not grant", body = Problem), (status = 404, description = "No such resource", body = Problem)),
-    security(("bearer" = ["gatepass:service-accounts:write"])))]
-async fn remove(
-    req: HttpRequest,
-    state: web::Data<AdminState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AdminError> {
-    let principal = Principal::from_request(&req, &state).await?;
-    principal.require(SERVICE_ACCOUNTS_WRITE)?;
-    delete_audited(
-        &state,
-        &principal,
-        "role.deleted",
-        "role",
-        path.into_inner(),
-        roles::delete,
-    )
-    .await
+pub(crate) fn change_in(
+    conn: &mut Conn,
+    ctx: &Ctx,
+    actor: &Principal,
+    gate: Gate,
+    request: RoleChange,
+) -> Result<Outcome<Role>, AdminError> {
+    let mut row = find(conn, &request.name)?;
+    let before = stored_scopes(&row)?;
+    actor.may_act_on(&before)?;
+    if let Some(value) = &request.change.description {
+        row.description = fields::description(value)?;
+    }
+    let mut after = before.clone();
+    if let Some(values) = &request.change.scopes {
+        after = fields::scopes(values)?;
+        actor.may_grant(&after)?;
+        row.scopes = after.to_string();
+    }
+    if gate.waits(ctx, gatepass(&after) && !after.is_subset(&before)) {
+        return four_eyes::file(conn, ctx, actor, &PendingChange::ChangeRole(request));
+    }
+    row.updated_at = ctx.now;
+    keeping_an_admin(conn, ctx.now, |conn| {
+        roles::update(conn, &row)?;
+        audit::append(conn, &[actor.event(ctx.now, "role.changed", &row.name)])?;
+        Ok(())
+    })?;
+    Ok(Outcome::Done(Role::of(&row)))
+}
+
+/// Deletes a role.
+pub async fn delete(state: &AdminState, caller: &Caller<ServiceAccountsWrite>, name: String) -> Result<(), AdminError> {
+    let actor = caller.principal().clone();
+    let target = name.clone();
+    state
+        .write(caller.principal(), "role.deleted", &target, move |conn, ctx| {
+            let row = find(conn, &name)?;
+            actor.may_act_on(&stored_scopes(&row)?)?;
+            keeping_an_admin(conn, ctx.now, |conn| {
+                roles::delete(conn, &name)?;
+                audit::append(conn, &[actor.event(ctx.now, "role.deleted", &name)])?;
+                Ok(())
+            })
+        })
+        .await
 }

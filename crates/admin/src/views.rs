@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-use crate::labels;
+use crate::fields;
 
 /// `yyyy-MM-ddTHH:mm:ssZ`.
 pub fn date(seconds: i64) -> String {
@@ -50,7 +50,7 @@ impl Client {
             service_account_id: row.service_account_id.clone(),
             scopes: row.scopes.split_whitespace().map(str::to_owned).collect(),
             audiences: row.audiences.split_whitespace().map(str::to_owned).collect(),
-            labels: labels::from_json(&row.labels),
+            labels: fields::labels_of(&row.labels),
             status,
             token_ttl_seconds: row.token_ttl_seconds,
             created_at: date(row.created_at),

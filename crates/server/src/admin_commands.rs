@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::web;
+use gatepass_admin::access::Operator;
 use gatepass_admin::{AdminState, Callers};
 use serde_json::{Map, Value, json};
 
@@ -24,8 +25,8 @@ fn execute(settings: &Settings, call: Call) -> Result<Vec<u8>> {
     let context = Context::open(settings, true)?;
     let state = web::Data::new(AdminState {
         db: context.db,
-        callers: Callers::Operator,
-        pepper: context.master_key.secret_pepper(),
+        callers: Callers::Operator(Operator::new(&context.master_key)),
+        pepper: Arc::new(context.master_key.secret_pepper()),
         secret_prefix: settings.secret_prefix(),
         max_secrets: settings.secrets.max_per_client,
         max_secret_age: settings.max_secret_age(),

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use gatepass_admin::AdminState;
-use gatepass_admin::principal::{KEYS_WRITE, Principal};
+use gatepass_admin::access::{Caller, KeysRead, KeysWrite};
 use gatepass_admin::problem::AdminError;
 use gatepass_auth::keys::{KeyManager, Plan};
 use gatepass_core::format_utc;
@@ -28,18 +28,9 @@ fn unavailable(error: &gatepass_auth::keys::KeyError) -> AdminError {
 /// The signing-key schedule: every key and its state.
 #[utoipa::path(get, path = "/admin/v1/signing-keys", tag = "signing-keys",
     responses((status = 200, description = "Every key with its state", body = serde_json::Value),
-        (status = 401, description = "No valid bearer token", body = gatepass_admin::problem::Problem),
-        (status = 403, description = "Missing scope", body = gatepass_admin::problem::Problem)),
+),
     security(("bearer" = ["gatepass:keys:write"])))]
-async fn list(
-    req: HttpRequest,
-    state: web::Data<AdminState>,
-    keys: web::Data<Keys>,
-) -> Result<HttpResponse, AdminError> {
-    let principal = Principal::from_request(&req, &state).await?;
-    if !principal.holds(KEYS_WRITE) {
-        principal.require_directory_read()?;
-    }
+async fn list(_: Caller<KeysRead>, keys: web::Data<Keys>) -> Result<HttpResponse, AdminError> {
     let items = keys.0.summaries().await.map_err(|e| unavailable(&e))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "next_cursor": null })))
 }
@@ -47,33 +38,23 @@ async fn list(
 /// Publish the next signing key now; it signs after `keys.publish_ahead_seconds`.
 #[utoipa::path(post, path = "/admin/v1/signing-keys/rotate", tag = "signing-keys",
     responses((status = 200, description = "`scheduled`, `already_pending` or `unchanged`, with `activates_at`", body = serde_json::Value),
-        (status = 401, description = "No valid bearer token", body = gatepass_admin::problem::Problem),
-        (status = 403, description = "Missing scope", body = gatepass_admin::problem::Problem)),
+),
     security(("bearer" = ["gatepass:keys:write"])))]
 async fn rotate(
-    req: HttpRequest,
     state: web::Data<AdminState>,
+    caller: Caller<KeysWrite>,
     keys: web::Data<Keys>,
 ) -> Result<HttpResponse, AdminError> {
-    let principal = Principal::from_request(&req, &state).await?;
-    principal.require(KEYS_WRITE)?;
+    let principal = caller.principal();
     let plan = keys.0.rotate_now().await.map_err(|e| unavailable(&e))?;
     let at = |t: i64| time::OffsetDateTime::from_unix_timestamp(t).map_or_else(|_| t.to_string(), format_utc);
     let (status, activates_at) = match plan {
         Plan::Create { activates_at, .. } => {
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            let row = gatepass_store::audit::AuditEventRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                occurred_at: now,
-                actor: principal.client_id.clone(),
-                action: "signing_key.rotated".to_owned(),
-                target: Some("signing-keys".to_owned()),
-                outcome: "success".to_owned(),
-                reason: None,
-                request_id: principal.request_id.clone(),
-                source_addr: principal.source_addr.clone(),
-                details: None,
-            };
+            let row = principal.event(
+                state.clock.now().unix_timestamp(),
+                "signing_key.rotated",
+                "signing-keys",
+            );
             state.db.run(move |conn| audit::append(conn, &[row])).await?;
             ("scheduled", Some(at(activates_at)))
         }

@@ -19,6 +19,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ServerDoc::openapi();
     doc.merge(gatepass_auth::http::ApiDoc::openapi());
     doc.merge(gatepass_admin::ApiDoc::openapi());
+    // The signing-key routes answer admin problems too.
+    utoipa::Modify::modify(&gatepass_admin::problem::ProblemResponses, &mut doc);
     // `bearer` comes with the admin API's document.
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(

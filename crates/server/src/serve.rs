@@ -216,7 +216,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
     let admin = web::Data::new(AdminState {
         db: context.db.clone(),
         callers: Callers::Tokens(admin_validator.clone()),
-        pepper: context.master_key.secret_pepper(),
+        pepper: Arc::new(context.master_key.secret_pepper()),
         secret_prefix: settings.secret_prefix(),
         max_secrets: settings.secrets.max_per_client,
         max_secret_age: settings.max_secret_age(),
@@ -262,6 +262,13 @@ pub(crate) struct Parts {
     keys: web::Data<crate::admin_keys::Keys>,
     metrics: web::Data<Metrics>,
     sources: web::Data<Sources>,
+}
+
+impl Parts {
+    /// The admin API's state (the console checks its sessions' standing with it).
+    pub(crate) fn admin(&self) -> web::Data<AdminState> {
+        self.admin.clone()
+    }
 }
 
 /// Mounts the token service (`public`) and the admin API (`admin`), plus health checks.

@@ -291,3 +291,20 @@ async fn two_nodes_rotating_one_client_at_once_never_exceed_the_limit_or_lose_a_
         assert_eq!(status_of(&b, &creds).await, 200, "no secret was lost");
     }
 }
+
+gatepass_store::both_backends! {
+    async fn keys_made_in_the_same_minute_without_a_name_get_distinct_default_names(backend) {
+        // The server's clock stands still, so all three are made in the same minute.
+        let (app, _clock) = crate::helpers::spawn_with_clock(backend).await;
+        let admin = admin_token(&app).await;
+        let mut names = Vec::new();
+        for _ in 0..3 {
+            let (status, created) = call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({"scopes": ["sites:read"]}))).await;
+            assert_eq!(status, 201, "{created}");
+            names.push(created["client"]["name"].as_str().unwrap().to_owned());
+        }
+        let base = &names[0];
+        assert!(base.starts_with("client-"), "{base}");
+        assert_eq!(names[1..], [format!("{base}-2"), format!("{base}-3")]);
+    }
+}

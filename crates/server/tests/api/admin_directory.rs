@@ -256,7 +256,9 @@ gatepass_store::both_backends! {
         let statuses: Vec<&str> = all["items"].as_array().unwrap().iter().map(|a| a["status"].as_str().unwrap()).collect();
         assert_eq!(statuses, ["rejected", "approved", "approved", "approved"]);
         let (_, events) = call(&app, &alice, Method::GET, &format!("/admin/v1/audit-events?target={id}"), None).await;
-        let actions: Vec<&str> = events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-        assert_eq!(actions, ["approval.approved", "approval.requested"]);
+        let actions: Vec<(&str, &str)> = events["items"].as_array().unwrap().iter()
+            .map(|e| (e["action"].as_str().unwrap(), e["outcome"].as_str().unwrap())).collect();
+        assert_eq!(actions, [("approval.approved", "success"), ("approval.approved", "refused"), ("approval.requested", "success")],
+            "the refused self-approval is on record too");
     }
 }

@@ -2,6 +2,7 @@
 //! directory each, spoken to over HTTP.
 
 mod admin;
+mod admin_authorization;
 mod admin_directory;
 mod adversarial;
 mod cli;
