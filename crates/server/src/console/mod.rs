@@ -20,6 +20,8 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use gatepass_admin::access::Principal;
+use gatepass_admin::problem::AdminError;
 use gatepass_core::RequestId;
 use maud::Markup;
 use serde_json::Value;
@@ -146,14 +148,21 @@ enum Denied {
     /// The form could not be read.
     #[error("unreadable form")]
     BadForm,
+    /// A form posted from another site (login CSRF).
+    #[error("cross-site form")]
+    CrossSite,
+    /// Whether the admin still stands could not be checked (storage down).
+    #[error("unavailable")]
+    Unavailable,
 }
 
 impl actix_web::ResponseError for Denied {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::SignedOut => StatusCode::SEE_OTHER,
-            Self::NoCsrf => StatusCode::FORBIDDEN,
+            Self::NoCsrf | Self::CrossSite => StatusCode::FORBIDDEN,
             Self::BadForm => StatusCode::BAD_REQUEST,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -166,14 +175,38 @@ impl actix_web::ResponseError for Denied {
             Self::BadForm => HttpResponse::BadRequest()
                 .content_type("text/plain; charset=utf-8")
                 .body("The form could not be read."),
+            Self::CrossSite => HttpResponse::Forbidden()
+                .content_type("text/plain; charset=utf-8")
+                .body("This form was posted from another site; sign in from this server's own page."),
+            Self::Unavailable => HttpResponse::ServiceUnavailable()
+                .insert_header((header::RETRY_AFTER, "1"))
+                .content_type("text/plain; charset=utf-8")
+                .body("The console cannot check your session right now; try again in a moment."),
         }
     }
 }
 
-fn current_session(req: &HttpRequest) -> Result<Arc<Session>, Denied> {
-    req.app_data::<web::Data<Console>>()
-        .and_then(|console| console.sessions.current(req))
-        .ok_or(Denied::SignedOut)
+/// The request's live session, if its admin still stands (DESIGN §10: a session ends with
+/// the standing of its client — revoked token or secret, disabled or deleted client or
+/// service account). A session whose admin no longer stands is ended here.
+async fn current_session(req: &HttpRequest) -> Result<Arc<Session>, Denied> {
+    let console = req.app_data::<web::Data<Console>>().ok_or(Denied::SignedOut)?;
+    let session = console.sessions.current(req).ok_or(Denied::SignedOut)?;
+    match Principal::of_bearer_token(&console.parts.admin(), &session.token).await {
+        Ok(_) => Ok(session),
+        Err(AdminError::Unauthenticated) => {
+            log::info!(
+                "console session ended: its admin no longer stands client_id={}",
+                session.client_id
+            );
+            console.sessions.end(req);
+            Err(Denied::SignedOut)
+        }
+        Err(error) => {
+            log::warn!("console session standing unknown cause={error}");
+            Err(Denied::Unavailable)
+        }
+    }
 }
 
 /// A request of a signed-in administrator (else: a redirect to the sign-in page).
@@ -181,10 +214,11 @@ struct SignedIn(Arc<Session>);
 
 impl FromRequest for SignedIn {
     type Error = Denied;
-    type Future = std::future::Ready<Result<Self, Denied>>;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self, Denied>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(current_session(req).map(SignedIn))
+        let req = req.clone();
+        Box::pin(async move { current_session(&req).await.map(SignedIn) })
     }
 }
 
@@ -202,7 +236,7 @@ impl FromRequest for Action {
         let req = req.clone();
         let form = Form::from_request(&req, payload);
         Box::pin(async move {
-            let session = current_session(&req)?;
+            let session = current_session(&req).await?;
             let form = form.await.map_err(|_| Denied::BadForm)?.into_inner();
             if form.get("csrf").is_some_and(|token| session.csrf_matches(token)) {
                 Ok(Action { session, form })
@@ -218,6 +252,26 @@ impl FromRequest for Action {
 }
 
 type Form = web::Form<BTreeMap<String, String>>;
+
+/// Refuses a form another site made the browser post (before any session exists, so no
+/// CSRF token can protect it: login CSRF). Browsers send `Sec-Fetch-Site`; older ones
+/// `Origin`, which must name this very host.
+fn same_site(req: &HttpRequest) -> Result<(), Denied> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Err(Denied::CrossSite);
+    }
+    if let Some(origin) = header("origin") {
+        let host = header("host").unwrap_or_default();
+        let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
+        if origin == "null" || !origin_host.eq_ignore_ascii_case(host) {
+            return Err(Denied::CrossSite);
+        }
+    }
+    Ok(())
+}
 
 fn field<'a>(form: &'a BTreeMap<String, String>, name: &str) -> &'a str {
     form.get(name).map_or("", |v| v.trim())

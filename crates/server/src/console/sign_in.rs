@@ -12,14 +12,18 @@ use super::pages::{self, Flash};
 use super::{Action, Console, Form, field, see_other, words};
 use crate::in_process::Call;
 
-pub(super) async fn login_page(req: HttpRequest, console: web::Data<Console>) -> HttpResponse {
-    if console.sessions.current(&req).is_some() {
+pub(super) async fn login_page(req: HttpRequest) -> HttpResponse {
+    if super::current_session(&req).await.is_ok() {
         return see_other("/console/keys");
     }
     super::html(StatusCode::OK, &pages::login(&Flash::None))
 }
 
 pub(super) async fn login(req: HttpRequest, console: web::Data<Console>, form: Form) -> HttpResponse {
+    if let Err(refused) = super::same_site(&req) {
+        log::warn!("console sign-in posted from another site refused");
+        return actix_web::ResponseError::error_response(&refused);
+    }
     let (client_id, secret) = (field(&form, "client_id"), field(&form, "client_secret"));
     let basic = STANDARD.encode(format!("{client_id}:{secret}"));
     let call = Call::new(Method::POST, "/oauth2/token")
