@@ -106,11 +106,13 @@ pub async fn create(
     caller: &Caller<ClientsWrite>,
     input: CreateClient,
 ) -> Result<Outcome<CreatedClient>, AdminError> {
-    let actor = caller.principal().clone();
     state
-        .write(caller.principal(), "client.created", "clients", move |conn, ctx| {
-            create_in(conn, ctx, &actor, Gate::Check, input)
-        })
+        .write(
+            caller,
+            "client.created",
+            "clients".to_owned(),
+            move |conn, ctx, actor| create_in(conn, ctx, actor, Gate::Check, input),
+        )
         .await
 }
 
@@ -265,11 +267,9 @@ pub async fn change(
     client_id: String,
     change: ChangeClient,
 ) -> Result<Outcome<Client>, AdminError> {
-    let actor = caller.principal().clone();
-    let target = client_id.clone();
     state
-        .write(caller.principal(), "client.changed", &target, move |conn, ctx| {
-            change_in(conn, ctx, &actor, Gate::Check, ClientChange { client_id, change })
+        .write(caller, "client.changed", client_id.clone(), move |conn, ctx, actor| {
+            change_in(conn, ctx, actor, Gate::Check, ClientChange { client_id, change })
         })
         .await
 }
@@ -328,10 +328,8 @@ pub(crate) fn change_in(
 
 /// Deletes a client and its secrets.
 pub async fn delete(state: &AdminState, caller: &Caller<ClientsWrite>, client_id: String) -> Result<(), AdminError> {
-    let actor = caller.principal().clone();
-    let target = client_id.clone();
     state
-        .write(caller.principal(), "client.deleted", &target, move |conn, ctx| {
+        .write(caller, "client.deleted", client_id.clone(), move |conn, ctx, actor| {
             let row = find(conn, &client_id)?;
             actor.may_act_on(&reach::client_reach(conn, &row)?)?;
             keeping_an_admin(conn, ctx.now, |conn| {

@@ -212,16 +212,14 @@ fn decidable(conn: &mut Conn, decider: &Principal, id: &str) -> Result<ApprovalR
 
 /// Approves a request made by another identity and carries it out, in one transaction.
 pub async fn approve(state: &AdminState, caller: &Caller<Admin>, id: String) -> Result<Value, AdminError> {
-    let actor = caller.principal().clone();
-    let target = id.clone();
     state
-        .write(caller.principal(), "approval.approved", &target, move |conn, ctx| {
-            let row = decidable(conn, &actor, &id)?;
+        .write(caller, "approval.approved", id.clone(), move |conn, ctx, actor| {
+            let row = decidable(conn, actor, &id)?;
             let change = PendingChange::of_row(&row)?;
             if !approvals::decide(conn, &id, "approved", &actor.client_id, ctx.now)? {
                 return Err(AdminError::Conflict("the request was decided meanwhile".into()));
             }
-            let author = Principal::on_behalf_of(&row.requested_by, &actor);
+            let author = Principal::on_behalf_of(&row.requested_by, actor);
             let result = change.apply(conn, ctx, &author).map_err(|error| match error {
                 AdminError::Store(ref store) if !matches!(store, gatepass_store::StoreError::Conflict(_)) => error,
                 AdminError::Internal(_) => error,
@@ -237,11 +235,9 @@ pub async fn approve(state: &AdminState, caller: &Caller<Admin>, id: String) -> 
 
 /// Rejects a request made by another identity.
 pub async fn reject(state: &AdminState, caller: &Caller<Admin>, id: String) -> Result<Approval, AdminError> {
-    let actor = caller.principal().clone();
-    let target = id.clone();
     state
-        .write(caller.principal(), "approval.rejected", &target, move |conn, ctx| {
-            let mut row = decidable(conn, &actor, &id)?;
+        .write(caller, "approval.rejected", id.clone(), move |conn, ctx, actor| {
+            let mut row = decidable(conn, actor, &id)?;
             if !approvals::decide(conn, &id, "rejected", &actor.client_id, ctx.now)? {
                 return Err(AdminError::Conflict("the request was decided meanwhile".into()));
             }

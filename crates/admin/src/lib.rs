@@ -28,7 +28,7 @@ use gatepass_core::{Clock, SecretPepper, SecretPrefix};
 use gatepass_resource_guard::Validator;
 use gatepass_store::{Conn, Database};
 
-use crate::access::{Operator, Principal};
+use crate::access::{Caller, Operator, Principal};
 use crate::four_eyes::Approval;
 use crate::problem::{AdminError, ProblemResponses};
 use utoipa::OpenApi;
@@ -147,21 +147,24 @@ impl AdminState {
     /// audit event commit together or not at all. An authorization refusal is recorded in
     /// the audit log (`action` on `target`, outcome `refused`); after a change this node's
     /// credential cache is cleared.
-    async fn write<T: Send + 'static>(
+    async fn write<C, T: Send + 'static>(
         &self,
-        actor: &Principal,
+        caller: &Caller<C>,
         action: &'static str,
-        target: &str,
-        work: impl FnOnce(&mut Conn, &Ctx) -> Result<T, AdminError> + Send + 'static,
+        target: String,
+        work: impl FnOnce(&mut Conn, &Ctx, &Principal) -> Result<T, AdminError> + Send + 'static,
     ) -> Result<T, AdminError> {
         let ctx = self.ctx();
+        let actor = caller.principal().clone();
         let done = self
             .db
-            .run(move |conn| Ok(gatepass_store::transaction(conn, |conn| work(conn, &ctx))))
+            .run(move |conn| Ok(gatepass_store::transaction(conn, |conn| work(conn, &ctx, &actor))))
             .await?;
         match &done {
             Ok(_) => (self.on_change)(),
-            Err(error) if error.is_refusal() => self.record_refusal(actor, action, target, error).await,
+            Err(error) if error.is_refusal() => {
+                self.record_refusal(caller.principal(), action, &target, error).await;
+            }
             Err(_) => {}
         }
         done

@@ -56,11 +56,9 @@ pub async fn create(
     caller: &Caller<ServiceAccountsWrite>,
     input: CreateRole,
 ) -> Result<Outcome<Role>, AdminError> {
-    let actor = caller.principal().clone();
-    let target = input.name.clone();
     state
-        .write(caller.principal(), "role.created", &target, move |conn, ctx| {
-            create_in(conn, ctx, &actor, Gate::Check, input)
+        .write(caller, "role.created", input.name.clone(), move |conn, ctx, actor| {
+            create_in(conn, ctx, actor, Gate::Check, input)
         })
         .await
 }
@@ -119,11 +117,9 @@ pub async fn change(
     name: String,
     change: ChangeRole,
 ) -> Result<Outcome<Role>, AdminError> {
-    let actor = caller.principal().clone();
-    let target = name.clone();
     state
-        .write(caller.principal(), "role.changed", &target, move |conn, ctx| {
-            change_in(conn, ctx, &actor, Gate::Check, RoleChange { name, change })
+        .write(caller, "role.changed", name.clone(), move |conn, ctx, actor| {
+            change_in(conn, ctx, actor, Gate::Check, RoleChange { name, change })
         })
         .await
 }
@@ -161,10 +157,8 @@ pub(crate) fn change_in(
 
 /// Deletes a role.
 pub async fn delete(state: &AdminState, caller: &Caller<ServiceAccountsWrite>, name: String) -> Result<(), AdminError> {
-    let actor = caller.principal().clone();
-    let target = name.clone();
     state
-        .write(caller.principal(), "role.deleted", &target, move |conn, ctx| {
+        .write(caller, "role.deleted", name.clone(), move |conn, ctx, actor| {
             let row = find(conn, &name)?;
             actor.may_act_on(&stored_scopes(&row)?)?;
             keeping_an_admin(conn, ctx.now, |conn| {

@@ -55,14 +55,12 @@ pub async fn create(
     client_id: String,
     input: CreateSecret,
 ) -> Result<Outcome<CreatedSecret>, AdminError> {
-    let actor = caller.principal().clone();
-    let target = client_id.clone();
     state
-        .write(caller.principal(), "secret.created", &target, move |conn, ctx| {
+        .write(caller, "secret.created", client_id.clone(), move |conn, ctx, actor| {
             create_in(
                 conn,
                 ctx,
-                &actor,
+                actor,
                 Gate::Check,
                 SecretRequest {
                     client_id,
@@ -156,11 +154,9 @@ pub async fn revoke(
     client_id: String,
     secret_id: String,
 ) -> Result<Secret, AdminError> {
-    let actor = caller.principal().clone();
-    let target = client_id.clone();
     state
-        .write(caller.principal(), "secret.revoked", &target, move |conn, ctx| {
-            let row = acted_on(conn, &actor, &client_id, &secret_id)?;
+        .write(caller, "secret.revoked", client_id.clone(), move |conn, ctx, actor| {
+            let row = acted_on(conn, actor, &client_id, &secret_id)?;
             keeping_an_admin(conn, ctx.now, |conn| {
                 if secrets::revoke(conn, &secret_id, ctx.now)? {
                     audit::append(conn, &[actor.event(ctx.now, "secret.revoked", &client_id)])?;
@@ -181,11 +177,9 @@ pub async fn delete(
     secret_id: String,
     force: bool,
 ) -> Result<(), AdminError> {
-    let actor = caller.principal().clone();
-    let target = client_id.clone();
     state
-        .write(caller.principal(), "secret.deleted", &target, move |conn, ctx| {
-            let row = acted_on(conn, &actor, &client_id, &secret_id)?;
+        .write(caller, "secret.deleted", client_id.clone(), move |conn, ctx, actor| {
+            let row = acted_on(conn, actor, &client_id, &secret_id)?;
             if !force && row.last_used_at.is_some_and(|at| ctx.now - at < RECENT_USE) {
                 return Err(AdminError::Conflict(
                     "this secret was used in the last 24 hours; pass force=true to delete it anyway".into(),

@@ -58,14 +58,12 @@ pub async fn create(
     caller: &Caller<ServiceAccountsWrite>,
     input: CreateServiceAccount,
 ) -> Result<Outcome<ServiceAccount>, AdminError> {
-    let actor = caller.principal().clone();
-    let target = input.name.clone();
     state
         .write(
-            caller.principal(),
+            caller,
             "service_account.created",
-            &target,
-            move |conn, ctx| create_in(conn, ctx, &actor, Gate::Check, input),
+            input.name.clone(),
+            move |conn, ctx, actor| create_in(conn, ctx, actor, Gate::Check, input),
         )
         .await
 }
@@ -136,14 +134,12 @@ pub async fn change(
     id: String,
     change: ChangeServiceAccount,
 ) -> Result<Outcome<ServiceAccount>, AdminError> {
-    let actor = caller.principal().clone();
-    let target = id.clone();
     state
         .write(
-            caller.principal(),
+            caller,
             "service_account.changed",
-            &target,
-            move |conn, ctx| change_in(conn, ctx, &actor, Gate::Check, AccountChange { id, change }),
+            id.clone(),
+            move |conn, ctx, actor| change_in(conn, ctx, actor, Gate::Check, AccountChange { id, change }),
         )
         .await
 }
@@ -190,14 +186,12 @@ pub(crate) fn change_in(
 
 /// Deletes a service account that has no clients.
 pub async fn delete(state: &AdminState, caller: &Caller<ServiceAccountsWrite>, id: String) -> Result<(), AdminError> {
-    let actor = caller.principal().clone();
-    let target = id.clone();
     state
         .write(
-            caller.principal(),
+            caller,
             "service_account.deleted",
-            &target,
-            move |conn, ctx| {
+            id.clone(),
+            move |conn, ctx, actor| {
                 let (_, roles) = find(conn, &id)?;
                 actor.may_act_on(&reach::roles_reach(conn, &roles)?)?;
                 keeping_an_admin(conn, ctx.now, |conn| {
