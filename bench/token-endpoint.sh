@@ -23,6 +23,15 @@ cargo build --release -p gatepass-server -p token-baseline
 export GATEPASS__SERVER__BIND=127.0.0.1:0 GATEPASS__LOG__LEVEL=warn
 export GATEPASS_MASTER_KEY=$(head -c 32 /dev/urandom | base64)
 pg_server=${GATEPASS_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
+# Prerequisites, checked before anything runs: a PostgreSQL server (the PostgreSQL and
+# two-node runs), psql, node and npm (the peer).
+for tool in psql node npm; do
+    command -v "$tool" >/dev/null || { echo "bench/token-endpoint.sh needs $tool" >&2; exit 1; }
+done
+if ! psql "$pg_server/postgres" -qAtc 'SELECT 1' >/dev/null 2>&1; then
+    echo "bench/token-endpoint.sh needs PostgreSQL at $pg_server (set GATEPASS_BENCH_POSTGRES)" >&2
+    exit 1
+fi
 psql "$pg_server/postgres" -qc 'DROP DATABASE IF EXISTS gatepass_bench WITH (FORCE)' -c 'CREATE DATABASE gatepass_bench'
 trap 'cleanup; psql "$pg_server/postgres" -qc "DROP DATABASE IF EXISTS gatepass_bench WITH (FORCE)" 2>/dev/null || true' EXIT
 
@@ -52,7 +61,9 @@ url_baseline=$(grep -o 'http://[0-9.:]*' "$work/baseline.out" | head -1)
 # --- panva oidc-provider v9 -----------------------------------------------------------
 mkdir -p "$work/peer" && cd "$work/peer"
 npm init -y >/dev/null 2>&1
-npm install --silent --no-audit --no-fund oidc-provider@9 >/dev/null 2>&1
+# The peer's exact version, so runs compare like with like (DESIGN §9 quotes 9.13).
+peer_pin=${PEER_VERSION:-9.13.3}
+npm install --silent --no-audit --no-fund "oidc-provider@$peer_pin" >/dev/null 2>&1
 peer_version=$(node -p 'require("oidc-provider/package.json").version')
 cat >peer.mjs <<'JS'
 import { generateKeyPairSync } from 'node:crypto';

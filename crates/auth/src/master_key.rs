@@ -126,7 +126,7 @@ mod tests {
     }
 
     #[test]
-    fn processes_racing_to_generate_the_development_key_agree_on_one() {
+    fn threads_racing_to_generate_the_development_key_agree_on_one() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_owned();
         let racers: Vec<_> = (0..8)

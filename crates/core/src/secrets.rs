@@ -228,7 +228,7 @@ mod tests {
     }
 
     #[test]
-    fn hash_depends_on_pepper_and_compares_in_constant_time() {
+    fn hash_depends_on_pepper_and_equality_needs_every_byte() {
         let secret = ClientSecret::generate(&prefix()).unwrap();
         let a = SecretPepper::new(&[1; 32]).hash(&secret);
         let b = SecretPepper::new(&[2; 32]).hash(&secret);

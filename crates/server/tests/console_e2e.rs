@@ -3,7 +3,11 @@
 //! run. Elsewhere, without them, this test says so and passes (set CI=true to make it fail).
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The whole browser run; past it the run is killed and the test fails instead of hanging.
+const DEADLINE: Duration = Duration::from_secs(600);
 
 #[test]
 fn the_console_works_in_a_real_browser() {
@@ -19,14 +23,37 @@ fn the_console_works_in_a_real_browser() {
         return;
     }
     let screenshots = root.join("target/console-screenshots");
-    let output = Command::new("node")
+    let logs = tempfile::tempdir().expect("a directory for node's output");
+    let (out_path, err_path) = (logs.path().join("stdout"), logs.path().join("stderr"));
+    let mut child = Command::new("node")
         .args(["--test", "console.test.mjs"])
         .current_dir(root.join("e2e"))
         .env("GATEPASS_BIN", env!("CARGO_BIN_EXE_gatepass"))
         .env("SCREENSHOTS", &screenshots)
         .env("CHROMIUM", &chromium)
-        .output()
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .spawn()
         .expect("node runs");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("node's status") {
+            break Some(status);
+        }
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        // Polling a child process: no clock can stand in for it.
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let output = std::process::Output {
+        status: status.unwrap_or_else(|| panic!("the browser tests did not finish within {DEADLINE:?}")),
+        stdout: std::fs::read(&out_path).unwrap_or_default(),
+        stderr: std::fs::read(&err_path).unwrap_or_default(),
+    };
     let report = format!(
         "{}\n{}",
         String::from_utf8_lossy(&output.stdout),

@@ -114,7 +114,7 @@ mod tests {
     }
 
     #[test]
-    fn a_session_lives_as_long_as_its_token_and_ends_on_sign_out() {
+    fn a_session_is_a_flagged_id_cookie_ends_on_sign_out_and_is_not_started_for_a_token_about_to_expire() {
         let sessions = Sessions::new(true);
         let cookie = sessions
             .start("gpc_a".into(), "token".into(), Duration::from_secs(900))

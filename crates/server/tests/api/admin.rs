@@ -141,17 +141,23 @@ gatepass_store::both_backends! {
         assert_eq!(junk.status(), 401);
         assert!(junk.headers()["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
 
+        let admin = admin_token(&app).await;
+        let clients = || async { call(&app, &admin, Method::GET, "/admin/v1/clients?limit=500", None).await.1["items"].clone() };
         let reader = token_with(&app, &["gatepass:clients:read"]).await;
         assert_eq!(call(&app, &reader, Method::GET, "/admin/v1/clients", None).await.0, 200);
+        let before = clients().await;
         let (status, problem) = call(&app, &reader, Method::POST, "/admin/v1/clients", Some(json!({"scopes": []}))).await;
         assert_eq!(status, 403, "{problem}");
         assert_eq!(problem["status"], 403);
+        assert_eq!(clients().await, before, "a reader creates nothing");
 
         let writer = token_with(&app, &["gatepass:clients:write", "sites:read"]).await;
         assert_eq!(call(&app, &writer, Method::POST, "/admin/v1/clients", Some(json!({"scopes": ["sites:read"]}))).await.0, 201);
+        let before = clients().await;
         let (status, problem) = call(&app, &writer, Method::POST, "/admin/v1/clients", Some(json!({"scopes": ["gatepass:admin"]}))).await;
         assert_eq!(status, 403, "escalation: {problem}");
         assert!(problem["detail"].as_str().unwrap().contains("gatepass:admin"));
+        assert_eq!(clients().await, before, "no admin client was made");
         let unrelated = token_with(&app, &["sites:read"]).await;
         assert_eq!(call(&app, &unrelated, Method::GET, "/admin/v1/clients", None).await.0, 403);
     }
@@ -172,6 +178,8 @@ gatepass_store::both_backends! {
             (json!({"labels": {"Bad Key": "x"}}), 422, "labels"),
             (json!({"service_account_id": "nobody"}), 422, "service_account_id"),
         ];
+        let clients = || async { call(&app, &admin, Method::GET, "/admin/v1/clients?limit=500", None).await.1["items"].clone() };
+        let before = clients().await;
         for (body, status, field) in cases {
             let response = app.http.post(app.url("/admin/v1/clients")).bearer_auth(&admin).json(&body).send().await.unwrap();
             assert_eq!(response.status().as_u16(), status, "{body}");
@@ -180,6 +188,7 @@ gatepass_store::both_backends! {
             let named = problem["field"] == field || problem["detail"].as_str().unwrap_or_default().contains(field);
             assert!(named, "{body} -> {problem}");
         }
+        assert_eq!(clients().await, before, "no refused body made a client");
         let (_, created) = call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({"name": "dup"}))).await;
         assert_eq!(call(&app, &admin, Method::POST, "/admin/v1/clients", Some(json!({"name": "dup"}))).await.0, 409);
         let id = created["client"]["client_id"].as_str().unwrap();
@@ -195,7 +204,10 @@ gatepass_store::both_backends! {
             (Method::GET, "/admin/v1/clients?cursor=!!".to_owned(), None, 422),
             (Method::GET, "/admin/v1/clients?status=asleep".to_owned(), None, 422),
         ] {
+            let before = clients().await;
             assert_eq!(call(&app, &admin, method.clone(), &path, body).await.0, status, "{method} {path}");
+            let unchanged = call(&app, &admin, Method::GET, &format!("/admin/v1/clients/{id}/secrets"), None).await.1;
+            assert_eq!((clients().await, unchanged["items"].as_array().unwrap().len()), (before, 1), "{method} {path} changed nothing");
         }
     }
 

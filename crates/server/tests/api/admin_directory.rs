@@ -53,8 +53,15 @@ gatepass_store::both_backends! {
 
         // No escalation through roles: a service-account manager can not hand out gatepass:admin.
         let manager = token_with(&app, &["gatepass:service-accounts:write"]).await;
+        let directory = || async {
+            let roles = call(&app, &admin, Method::GET, "/admin/v1/roles", None).await.1;
+            let accounts = call(&app, &admin, Method::GET, "/admin/v1/service-accounts", None).await.1;
+            (roles, accounts)
+        };
+        let before = directory().await;
         assert_eq!(call(&app, &manager, Method::POST, "/admin/v1/roles", Some(json!({"name": "root", "scopes": ["gatepass:admin"]}))).await.0, 403);
         assert_eq!(call(&app, &manager, Method::POST, "/admin/v1/service-accounts", Some(json!({"name": "sneaky", "roles": ["admin"]}))).await.0, 403);
+        assert_eq!(directory().await, before, "the refusals made nothing");
         assert_eq!(call(&app, &manager, Method::POST, "/admin/v1/service-accounts", Some(json!({"name": "plain"}))).await.0, 201);
     }
 
@@ -84,7 +91,9 @@ gatepass_store::both_backends! {
         // Five by the admin API, plus the CLI's own (bootstrap, the manager's client).
         assert_eq!(seen.len(), 7);
         let (_, cli) = call(&app, &admin, Method::GET, "/admin/v1/audit-events?actor=cli", None).await;
-        assert!(cli["items"].as_array().unwrap().iter().all(|e| e["actor"] == "cli"));
+        let by_cli = cli["items"].as_array().unwrap();
+        assert!(!by_cli.is_empty(), "the CLI's changes are on record");
+        assert!(by_cli.iter().all(|e| e["actor"] == "cli"));
         let found = crate::helpers::eventually(std::time::Duration::from_secs(3), || async {
             let (_, denied) = call(&app, &admin, Method::GET, "/admin/v1/audit-events?action=token.denied", None).await;
             denied["items"].as_array().unwrap().iter().find(|e| e["reason"] == "unknown_secret").cloned()

@@ -1,6 +1,6 @@
 //! The command line outside `serve`.
 
-use crate::helpers::gatepass;
+use crate::helpers::{COMMAND_DEADLINE, gatepass, output_within};
 
 #[test]
 fn a_bad_setting_stops_the_server_with_a_message_naming_the_key() {
@@ -15,12 +15,13 @@ fn a_bad_setting_stops_the_server_with_a_message_naming_the_key() {
         ("GATEPASS__KEYS__ALGORITHM", "none", "keys.algorithm"),
         ("GATEPASS_MASTER_KEY", "c2hvcnQ=", "GATEPASS_MASTER_KEY"),
     ] {
-        let output = gatepass()
-            .arg("serve")
-            .env("GATEPASS__DATA_DIR", dir.path())
-            .env(variable, value)
-            .output()
-            .unwrap();
+        let output = output_within(
+            gatepass()
+                .arg("serve")
+                .env("GATEPASS__DATA_DIR", dir.path())
+                .env(variable, value),
+            COMMAND_DEADLINE,
+        );
         assert!(!output.status.success(), "{variable}={value} started");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
@@ -34,11 +35,12 @@ fn a_bad_setting_stops_the_server_with_a_message_naming_the_key() {
 fn migrate_is_idempotent_and_prints_json() {
     let dir = tempfile::tempdir().unwrap();
     for _ in 0..2 {
-        let output = gatepass()
-            .args(["migrate", "--json"])
-            .env("GATEPASS__DATA_DIR", dir.path())
-            .output()
-            .unwrap();
+        let output = output_within(
+            gatepass()
+                .args(["migrate", "--json"])
+                .env("GATEPASS__DATA_DIR", dir.path()),
+            COMMAND_DEADLINE,
+        );
         assert!(output.status.success());
         let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(doc["status"], "migrated");
@@ -223,13 +225,14 @@ gatepass_store::both_backends! {
 #[test]
 fn production_mode_refuses_to_start_without_a_master_key() {
     let dir = tempfile::tempdir().unwrap();
-    let output = gatepass()
-        .arg("serve")
-        .env("GATEPASS__DATA_DIR", dir.path())
-        .env("GATEPASS__SECRETS__GENERATE_MASTER_KEY", "false")
-        .env_remove("GATEPASS_MASTER_KEY")
-        .output()
-        .unwrap();
+    let output = output_within(
+        gatepass()
+            .arg("serve")
+            .env("GATEPASS__DATA_DIR", dir.path())
+            .env("GATEPASS__SECRETS__GENERATE_MASTER_KEY", "false")
+            .env_remove("GATEPASS_MASTER_KEY"),
+        COMMAND_DEADLINE,
+    );
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("set GATEPASS_MASTER_KEY"));
     assert!(!dir.path().join("master.key").exists(), "no key was invented");

@@ -150,14 +150,26 @@ async fn forged_and_broken_tokens_are_refused() {
     };
     let mut plain_jwt = at_jwt(&kid);
     plain_jwt.typ = Some("JWT".into());
-    let mut eddsa_header = at_jwt(&kid);
-    eddsa_header.alg = Algorithm::EdDSA;
+    // An allowed algorithm that is not the key's: the header says EdDSA, the key is ES256
+    // (and the signature really is ES256 by that key).
+    let eddsa_header = {
+        let header = json!({"alg": "EdDSA", "typ": "at+jwt", "kid": kid});
+        let part = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+        let signed = format!("{}.{}", part(&header), part(&good));
+        let signature = jsonwebtoken::crypto::sign(signed.as_bytes(), &key, Algorithm::ES256).unwrap();
+        format!("{signed}.{signature}")
+    };
     let real = issue(&app, &other).await;
 
     // Control: a forged token with good claims and the real key is accepted.
     assert!(validator.validate(&sign(&at_jwt(&kid), &good, &key)).await.is_ok());
 
     let cases: Vec<(&str, String, ValidationError)> = vec![
+        (
+            "EdDSA header on an ES256 key",
+            eddsa_header,
+            ValidationError::AlgorithmMismatch,
+        ),
         (
             "wrong aud (real token for another audience)",
             real.clone(),
@@ -239,7 +251,6 @@ async fn forged_and_broken_tokens_are_refused() {
             ValidationError::BadClaims,
         ),
     ];
-    let _ = eddsa_header;
     for (name, token, expected) in cases {
         assert_eq!(validator.validate(&token).await.unwrap_err(), expected, "{name}");
     }

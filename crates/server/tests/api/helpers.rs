@@ -212,11 +212,59 @@ pub async fn spawn_with_clock(backend: TestBackend) -> (TestApp, Arc<ManualClock
     (app, clock)
 }
 
+/// How long a command the tests run may take before it counts as hung.
+pub const COMMAND_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Runs `command` to completion like `Command::output`, but kills it and fails the test if it
+/// has not finished within `within`: a hang is a failure, not a stuck suite.
+pub fn output_within(command: &mut Command, within: Duration) -> std::process::Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let out = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut bytes).map(|_| bytes)
+    });
+    let err = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut stderr, &mut bytes).map(|_| bytes)
+    });
+    let status =
+        wait_within(&mut child, within).unwrap_or_else(|| panic!("{command:?} did not finish within {within:?}"));
+    std::process::Output {
+        status,
+        stdout: out.join().expect("stdout reader").unwrap_or_default(),
+        stderr: err.join().expect("stderr reader").unwrap_or_default(),
+    }
+}
+
+/// Waits for `child` to exit for at most `within`; past it, kills it and answers `None`.
+pub fn wait_within(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)), // polling a process: no clock can stand in
+            Ok(None) | Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
+            // A server that ignores SIGKILL cannot hold the suite: wait a bounded time.
             let _ = child.kill();
-            let _ = child.wait();
+            let _ = wait_within(child, COMMAND_DEADLINE);
         }
     }
 }
@@ -228,7 +276,7 @@ impl TestApp {
 
     /// Runs the CLI against this app's data directory and master key.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        gatepass().args(args).envs(self.env.iter().cloned()).output().unwrap()
+        output_within(gatepass().args(args).envs(self.env.iter().cloned()), COMMAND_DEADLINE)
     }
 
     pub fn server_log(&self) -> String {
@@ -245,13 +293,11 @@ impl TestApp {
         self.wait()
     }
 
-    /// Waits for the server process to exit.
+    /// Waits for the server process to exit (failing the test past [`COMMAND_DEADLINE`]).
     pub fn wait(&mut self) -> std::process::ExitStatus {
-        self.child
-            .as_mut()
-            .expect("an in-process server does not exit")
-            .wait()
-            .unwrap()
+        let child = self.child.as_mut().expect("an in-process server does not exit");
+        wait_within(child, COMMAND_DEADLINE)
+            .unwrap_or_else(|| panic!("the server did not exit within {COMMAND_DEADLINE:?}"))
     }
 
     /// Sends the server process a signal (`TERM`, `INT`) and returns at once.

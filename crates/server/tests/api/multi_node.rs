@@ -50,6 +50,7 @@ gatepass_store::both_backends! {
 }
 
 #[tokio::test]
+#[cfg_attr(gatepass_no_postgres, ignore = "needs PostgreSQL: set GATEPASS_TEST_DATABASE_URL")]
 async fn two_nodes_share_keys_and_usage_and_see_a_revocation_within_a_second() {
     let Some(database) = postgres() else { return };
     let fast_flush = [("GATEPASS__TOKENS__USAGE_FLUSH_INTERVAL_MS", "60000")];
@@ -110,6 +111,7 @@ async fn two_nodes_share_keys_and_usage_and_see_a_revocation_within_a_second() {
 }
 
 #[tokio::test]
+#[cfg_attr(gatepass_no_postgres, ignore = "needs PostgreSQL: set GATEPASS_TEST_DATABASE_URL")]
 async fn a_key_rotation_reaches_every_node_and_all_sign_with_the_same_key() {
     let Some(database) = postgres() else { return };
     let schedule = [
@@ -157,6 +159,7 @@ async fn a_key_rotation_reaches_every_node_and_all_sign_with_the_same_key() {
 }
 
 #[tokio::test]
+#[cfg_attr(gatepass_no_postgres, ignore = "needs PostgreSQL: set GATEPASS_TEST_DATABASE_URL")]
 async fn terminated_database_connections_are_replaced_without_a_restart() {
     let Some(database) = postgres() else { return };
     let app = spawn_node(&database, &[("GATEPASS__TOKENS__CREDENTIAL_CACHE_TTL_MS", "100")]);
@@ -208,6 +211,7 @@ impl Proxy {
 
 // Multi-threaded: the proxy's tasks must run while the test waits on the server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(gatepass_no_postgres, ignore = "needs PostgreSQL: set GATEPASS_TEST_DATABASE_URL")]
 async fn an_unreachable_database_answers_503_and_service_returns_by_itself() {
     let Some(database) = postgres() else { return };
     // Only the proxy forwards to the real server; dropping the proxy's tasks drops
