@@ -172,13 +172,18 @@ pub fn spawn_node(database: &Arc<TestDatabase>, extra: &[(&str, &str)]) -> TestA
 /// A server in this process whose clock the test moves: expiry is tested without sleeping.
 /// It runs until the test process ends (its database is dropped under it).
 pub async fn spawn_with_clock(backend: TestBackend) -> (TestApp, Arc<ManualClock>) {
+    spawn_with_clock_and(backend, "").await
+}
+
+/// [`spawn_with_clock`] with more configuration (`toml`: whole sections, e.g. `[keys]\n…`).
+pub async fn spawn_with_clock_and(backend: TestBackend, toml: &str) -> (TestApp, Arc<ManualClock>) {
     let database = Arc::new(TestDatabase::create(backend).expect("test database"));
     let dir = tempfile::tempdir().unwrap();
     // The development key file of the data directory, so the CLI (given the same key) agrees.
     std::fs::write(dir.path().join("master.key"), STANDARD.encode(MASTER_KEY)).unwrap();
     let config = dir.path().join("gatepass.toml");
     let toml = format!(
-        "data_dir = {:?}\n[server]\nworkers = 2\n[database]\nurl = {:?}\n",
+        "data_dir = {:?}\n[server]\nworkers = 2\n[database]\nurl = {:?}\n{toml}",
         dir.path().display().to_string(),
         database.url
     );
