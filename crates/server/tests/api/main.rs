@@ -15,5 +15,6 @@ mod limits;
 mod multi_node;
 mod observability;
 mod rotation;
+mod tls;
 mod token;
 mod token_errors;
