@@ -15,6 +15,7 @@ mod limits;
 mod multi_node;
 mod observability;
 mod rotation;
+mod standards;
 mod tls;
 mod token;
 mod token_errors;
