@@ -14,6 +14,7 @@ mod keys;
 mod limits;
 mod multi_node;
 mod observability;
+mod resource_servers;
 mod rotation;
 mod standards;
 mod tls;
