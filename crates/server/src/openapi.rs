@@ -36,10 +36,15 @@ pub fn to_json() -> String {
 }
 
 /// What the reference UI may do. Swagger UI's `index.html` loads its bundled scripts and
-/// styles from `/docs/` and has no inline script or style, so `'self'` is enough; its CSS
-/// draws icons from `data:` URIs; it fetches `/openapi.json` and "try it out" calls this
-/// server. It may not be framed (clickjacking), here and in browsers without CSP 2.
-const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+/// styles from `/docs/` and has no inline script, so `'self'` is enough; the one inline
+/// `<style>` it adds at run time (the colours of its SVG logo,
+/// `.logo_small_svg__cls-2{fill:#fff}.logo_small_svg__cls-3{fill:#85ea2d}`) is allowed by
+/// its hash, not by `'unsafe-inline'`. Its CSS draws icons from `data:` URIs; it fetches
+/// `/openapi.json` and "try it out" calls this server. It may not be framed (clickjacking),
+/// here and in browsers without CSP 2. `tests/api/standards.rs` loads it in Chromium and
+/// fails on any violation, so a Swagger UI upgrade that needs more shows up there.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; img-src 'self' data:; \
      connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// Mounts `/openapi.json` and the reference UI at `/docs`.

@@ -331,3 +331,34 @@ async fn the_reference_ui_is_served_with_a_csp_and_may_not_be_framed() {
     );
     assert!(!page.contains("<style"), "an inline style: {page}");
 }
+
+#[tokio::test]
+async fn the_reference_ui_renders_in_chromium_without_a_csp_violation() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !std::path::Path::new(&chromium).exists() || !root.join("e2e/node_modules/playwright-core").exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI needs chromium and e2e/node_modules: run `bash e2e/setup.sh`"
+        );
+        eprintln!("SKIPPED: no Chromium or e2e/node_modules (bash e2e/setup.sh); /docs was not loaded in a browser");
+        return;
+    }
+    let app = spawn_app(TestBackend::Sqlite).await;
+    let address = app.address.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg("docs-csp.mjs")
+            .arg(address)
+            .current_dir(root.join("e2e"))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(seen["title"].as_str().unwrap().starts_with("Gatepass"), "{seen}");
+    assert!(seen["operations"].as_u64().unwrap() > 10, "{seen}");
+    assert_eq!(seen["problems"], json!([]), "the UI needs more than the CSP allows");
+}
