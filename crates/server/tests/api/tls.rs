@@ -102,6 +102,22 @@ async fn a_client_that_insists_on_https_gets_tokens_and_an_https_issuer() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert!(body["access_token"].is_string());
 
+    // TLS 1.2 is accepted too (TLS 1.3 is what the clients above negotiate).
+    let tls12 = reqwest::Client::builder()
+        .https_only(true)
+        .tls_certs_only([ca.root.clone()])
+        .tls_version_max(reqwest::tls::Version::TLS_1_2)
+        .build()
+        .unwrap();
+    let response = tls12
+        .post(app.url("/oauth2/token"))
+        .basic_auth(&creds.client_id, Some(&creds.secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "TLS 1.2");
+
     let metadata = app.get_json("/.well-known/oauth-authorization-server").await;
     assert_eq!(metadata["issuer"], app.address);
     for endpoint in [
