@@ -69,18 +69,24 @@ pub fn form_decode(raw: &[u8]) -> Cow<'_, [u8]> {
 
 /// The credentials of a request from its `Authorization` header and its form's
 /// `client_id` and `client_secret` (each given at most once; the form parser refuses repeats).
+///
+/// A `client_id` alone is no authentication method (RFC 6749 §2.3.1, §3.2.1): beside Basic
+/// credentials it is accepted when it names the same client and refused when it does not.
 pub fn presented(
     authorization: Option<&str>,
     client_id: Option<&str>,
     client_secret: Option<&str>,
 ) -> Result<Presented, NotPresented> {
     match (authorization, client_id, client_secret) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(NotPresented::Both),
-        (Some(header), None, None) => match decode_basic(header) {
+        (Some(_), _, Some(_)) => Err(NotPresented::Both),
+        (Some(header), body_id, None) => match decode_basic(header) {
             None => Err(NotPresented::Malformed(
                 "only the Basic authorization scheme is accepted",
             )),
             Some(Err(why)) => Err(NotPresented::Malformed(why)),
+            Some(Ok((client_id, _))) if body_id.is_some_and(|id| id != client_id) => Err(NotPresented::Malformed(
+                "the client_id in the body is not the client of the Basic credentials",
+            )),
             Some(Ok((client_id, secret))) => Ok(Presented {
                 client_id,
                 secret,
@@ -188,8 +194,21 @@ mod tests {
     #[test]
     fn one_method_at_a_time() {
         let header = basic("a:b");
-        assert_eq!(presented(Some(&header), Some("a"), None), Err(NotPresented::Both));
         assert_eq!(presented(Some(&header), None, Some("b")), Err(NotPresented::Both));
+        assert_eq!(presented(Some(&header), Some("a"), Some("b")), Err(NotPresented::Both));
+        // RFC 6749 §2.3.1: the same client_id beside Basic is fine, another one is not.
+        assert_eq!(
+            presented(Some(&header), Some("a"), None),
+            Ok(Presented {
+                client_id: "a".into(),
+                secret: b"b".to_vec(),
+                basic: true
+            })
+        );
+        assert!(matches!(
+            presented(Some(&header), Some("x"), None),
+            Err(NotPresented::Malformed(_))
+        ));
         assert_eq!(presented(None, None, None), Err(NotPresented::Nothing));
         assert!(matches!(
             presented(None, Some("a"), None),

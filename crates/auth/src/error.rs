@@ -39,6 +39,9 @@ pub enum TokenError {
     /// The authenticated client may not call this endpoint (introspection without
     /// `gatepass:introspect`).
     NotPermitted,
+    /// Revocation of a token issued to another client (RFC 7009 §2.1: refused, and the
+    /// client told so).
+    NotTokenOwner,
 }
 
 #[derive(Serialize)]
@@ -53,7 +56,7 @@ impl TokenError {
         match self {
             Self::InvalidRequest(_) | Self::PayloadTooLarge | Self::MethodNotAllowed => "invalid_request",
             Self::InvalidClient { .. } => "invalid_client",
-            Self::UnauthorizedClient | Self::NotPermitted => "unauthorized_client",
+            Self::UnauthorizedClient | Self::NotPermitted | Self::NotTokenOwner => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
             Self::InvalidTarget => "invalid_target",
@@ -89,6 +92,7 @@ impl TokenError {
                 "too many failed client authentications; retry after Retry-After seconds",
             ),
             Self::NotPermitted => (StatusCode::FORBIDDEN, "this client may not use this endpoint"),
+            Self::NotTokenOwner => (StatusCode::BAD_REQUEST, "the token was not issued to this client"),
         }
     }
 
@@ -122,7 +126,8 @@ impl TokenError {
             | Self::InvalidScope
             | Self::InvalidTarget
             | Self::PayloadTooLarge
-            | Self::NotPermitted => {}
+            | Self::NotPermitted
+            | Self::NotTokenOwner => {}
         }
         response.json(Body {
             error: self.code(),

@@ -29,10 +29,11 @@ use crate::client_auth::form_decode;
 use crate::credentials::{Credential, Rejection};
 use crate::error::TokenError;
 
-/// A parsed token request: the form body (repeated keys already refused) and the
-/// `Authorization` header.
+/// A parsed token request: the form body (repeated keys already refused), the `resource`
+/// parameters (RFC 8707 §2: there may be several, in order) and the `Authorization` header.
 pub(crate) struct TokenRequest {
     pub form: NormalizedParameter,
+    pub resources: Vec<String>,
     pub authorization: Option<String>,
 }
 
@@ -80,7 +81,7 @@ struct Exchange<'a> {
     service: &'a TokenService,
     lookup: &'a Lookup,
     basic: bool,
-    audience: Option<String>,
+    audiences: Vec<String>,
     now: i64,
     findings: RefCell<Findings>,
     issued: Option<Issued>,
@@ -88,11 +89,8 @@ struct Exchange<'a> {
 
 /// Runs the grant once.
 pub(crate) fn run(service: &TokenService, request: &TokenRequest, lookup: &Lookup, now: i64) -> Outcome {
-    let audience = match (
-        request.form.unique_value("audience"),
-        request.form.unique_value("resource"),
-    ) {
-        (Some(_), Some(_)) => {
+    let audiences = match (request.form.unique_value("audience"), request.resources.as_slice()) {
+        (Some(_), [_, ..]) => {
             let error = TokenError::InvalidRequest("send either audience or resource, not both");
             return Outcome::Refused {
                 error,
@@ -100,7 +98,8 @@ pub(crate) fn run(service: &TokenService, request: &TokenRequest, lookup: &Looku
                 client_id: None,
             };
         }
-        (one, other) => one.or(other).map(Cow::into_owned),
+        (Some(audience), []) => vec![audience.into_owned()],
+        (None, resources) => resources.to_vec(),
     };
     // RFC 6749 §5.2: a malformed scope is `invalid_scope` (not a generic `invalid_request`).
     if let Some(scope) = request.form.unique_value("scope")
@@ -122,7 +121,7 @@ pub(crate) fn run(service: &TokenService, request: &TokenRequest, lookup: &Looku
         service,
         lookup,
         basic,
-        audience,
+        audiences,
         now,
         findings: RefCell::new(Findings::default()),
         issued: None,
@@ -219,14 +218,19 @@ impl Registrar for Exchange<'_> {
             findings.refusal = Some(Refusal::Scope);
             return Err(RegistrarError::Unspecified);
         };
-        let Ok(audience) = self.audience.as_deref().map(Audience::parse).transpose() else {
+        let Ok(audiences) = self
+            .audiences
+            .iter()
+            .map(|a| Audience::parse(a))
+            .collect::<Result<Vec<_>, _>>()
+        else {
             findings.refusal = Some(Refusal::Target);
             return Err(RegistrarError::Unspecified);
         };
         match policy::decide(
             &credential.allowance,
             requested.as_ref(),
-            audience.as_ref(),
+            &audiences,
             &self.service.issuer_audience,
         ) {
             Ok(decision) => {

@@ -59,8 +59,11 @@ struct TokenForm {
     grant_type: String,
     /// Space-separated scopes; none: every scope the client may have.
     scope: Option<String>,
-    /// The audience wanted (or `resource`, RFC 8707); none: the client's audiences.
+    /// The audience wanted; none: the client's audiences. Not together with `resource`.
     audience: Option<String>,
+    /// RFC 8707 §2: the resource(s) wanted, a parameter that may be repeated; the token's
+    /// `aud` then names each, and each must be one of the client's audiences.
+    resource: Option<Vec<String>>,
     /// For `client_secret_post` (else HTTP Basic).
     client_id: Option<String>,
     /// For `client_secret_post` (else HTTP Basic).
@@ -88,7 +91,7 @@ pub struct ApiDoc;
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "A token; Cache-Control: no-store", body = TokenBody),
-        (status = 400, description = "invalid_request, unsupported_grant_type, invalid_scope, invalid_target", body = OAuthError),
+        (status = 400, description = "invalid_request (also: a repeated parameter other than resource, two Authorization headers, a body client_id that is not the Basic one), unsupported_grant_type, invalid_scope, invalid_target", body = OAuthError),
         (status = 401, description = "invalid_client (WWW-Authenticate: Basic after Basic)", body = OAuthError),
         (status = 405, description = "Not POST", body = OAuthError),
         (status = 413, description = "Body over the limit", body = OAuthError),
@@ -96,24 +99,39 @@ pub struct ApiDoc;
     ),
     security(("basic" = []), ()))]
 async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<TokenService>) -> HttpResponse {
-    let form = match read_form(&req, payload, service.settings.body_limit).await {
-        Ok(form) => form,
+    let mut pairs = match read_pairs(&req, payload, service.settings.body_limit, Some("resource")).await {
+        Ok(pairs) => pairs,
         Err(error) => return error.to_response(),
     };
-    let authorization = match req.headers().get(header::AUTHORIZATION).map(HeaderValue::to_str) {
-        None => None,
-        Some(Ok(value)) => Some(value.to_owned()),
-        Some(Err(_)) => {
-            return TokenError::InvalidRequest("malformed Authorization header").to_response();
-        }
+    let authorization = match authorization(&req) {
+        Ok(value) => value.map(str::to_owned),
+        Err(error) => return error.to_response(),
     };
+    // RFC 6749 §2.3.1/§3.2.1: a client_id in the body beside Basic credentials (as
+    // requests-oauthlib sends with include_client_id=True) is no second authentication
+    // method when it names the same client; a different one is refused.
+    if let Some(header) = authorization.as_deref() {
+        let value = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        if let (Some(body_id), None) = (value("client_id"), value("client_secret")) {
+            match client_auth::presented(Some(header), Some(body_id), None) {
+                Ok(_) => pairs.retain(|(k, _)| k != "client_id"),
+                Err(NotPresented::Malformed(why)) => return TokenError::InvalidRequest(why).to_response(),
+                Err(NotPresented::Nothing | NotPresented::Both) => {}
+            }
+        }
+    }
+    let (form, resources) = into_form(pairs, "resource");
     if authorization.is_none() && form.unique_value("client_secret").is_none() {
         let client_id = form.unique_value("client_id");
         let error = refuse(&service, &req, Rejection::NoCredentials, client_id.as_deref(), false);
         service.metrics.refused(error.code());
         return error.to_response();
     }
-    let request = TokenRequest { form, authorization };
+    let request = TokenRequest {
+        form,
+        resources,
+        authorization,
+    };
     let now = service.clock.now().unix_timestamp();
     let mut outcome = grant::run(&service, &request, &Lookup::Cache, now);
     if let Outcome::NeedsLookup(hash) = outcome {
@@ -169,8 +187,34 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
     }
 }
 
+/// The `Authorization` header, if one was sent; two are refused rather than one of them
+/// picked (RFC 6749 §3.2: parameters must not be included more than once).
+fn authorization(req: &HttpRequest) -> Result<Option<&str>, TokenError> {
+    let mut all = req.headers().get_all(header::AUTHORIZATION);
+    let first = all.next();
+    if all.next().is_some() {
+        return Err(TokenError::InvalidRequest("send one Authorization header, not several"));
+    }
+    first
+        .map(HeaderValue::to_str)
+        .transpose()
+        .map_err(|_| TokenError::InvalidRequest("malformed Authorization header"))
+}
+
 /// Reads a form body of at most `limit` bytes; a repeated parameter is refused (RFC 6749 §3.2).
 async fn read_form(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<NormalizedParameter, TokenError> {
+    let pairs = read_pairs(req, payload, limit, None).await?;
+    Ok(into_form(pairs, "").0)
+}
+
+/// Reads a form body of at most `limit` bytes as its parameters in order; a repeated
+/// parameter other than `repeatable` is refused (RFC 6749 §3.2).
+async fn read_pairs(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+    repeatable: Option<&str>,
+) -> Result<Vec<(String, String)>, TokenError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -189,7 +233,7 @@ async fn read_form(req: &HttpRequest, payload: web::Payload, limit: usize) -> Re
             "the body must be application/x-www-form-urlencoded",
         ));
     }
-    parse_form(&body).ok_or(TokenError::InvalidRequest("a parameter is repeated or malformed"))
+    parse_pairs(&body, repeatable).ok_or(TokenError::InvalidRequest("a parameter is repeated or malformed"))
 }
 
 /// The answer to a failed client authentication: `invalid_client`, or 429 once the client id
@@ -259,12 +303,7 @@ async fn caller(
     req: &HttpRequest,
     form: &NormalizedParameter,
 ) -> Result<std::sync::Arc<Credential>, HttpResponse> {
-    let authorization = req.headers().get(header::AUTHORIZATION).map(HeaderValue::to_str);
-    let authorization = match authorization {
-        None => None,
-        Some(Ok(value)) => Some(value),
-        Some(Err(_)) => return Err(TokenError::InvalidRequest("malformed Authorization header").to_response()),
-    };
+    let authorization = authorization(req).map_err(TokenError::to_response)?;
     let (client_id, client_secret) = (form.unique_value("client_id"), form.unique_value("client_secret"));
     let presented = match client_auth::presented(authorization, client_id.as_deref(), client_secret.as_deref()) {
         Ok(presented) => presented,
@@ -299,15 +338,34 @@ fn is_form(req: &HttpRequest) -> bool {
 
 /// Parses a form body; a repeated parameter (RFC 6749 §3.2) gives `None`.
 pub fn parse_form(body: &[u8]) -> Option<NormalizedParameter> {
+    parse_pairs(body, None).map(|pairs| into_form(pairs, "").0)
+}
+
+/// A form body's parameters in order; a repeated one other than `repeatable` gives `None`.
+fn parse_pairs(body: &[u8], repeatable: Option<&str>) -> Option<Vec<(String, String)>> {
     let mut seen = std::collections::HashSet::new();
-    let mut form = NormalizedParameter::new();
+    let mut pairs = Vec::new();
     for (key, value) in form_urlencoded::parse(body) {
-        if !seen.insert(key.clone()) {
+        if Some(key.as_ref()) != repeatable && !seen.insert(key.clone()) {
             return None;
         }
-        form.insert_or_poison(key.into_owned().into(), value.into_owned().into());
+        pairs.push((key.into_owned(), value.into_owned()));
     }
-    Some(form)
+    Some(pairs)
+}
+
+/// The parameters as a form, with the values of `apart` (each, in order) taken out.
+fn into_form(pairs: Vec<(String, String)>, apart: &str) -> (NormalizedParameter, Vec<String>) {
+    let mut form = NormalizedParameter::new();
+    let mut taken = Vec::new();
+    for (key, value) in pairs {
+        if key == apart {
+            taken.push(value);
+        } else {
+            form.insert_or_poison(key.into(), value.into());
+        }
+    }
+    (form, taken)
 }
 
 /// `GET /.well-known/jwks.json`: the public signing keys (pending, active, retired).
@@ -341,5 +399,20 @@ mod tests {
         assert!(parse_form(b"grant_type=client_credentials&scope=a").is_some());
         assert!(parse_form(b"grant_type=client_credentials&grant_type=client_credentials").is_none());
         assert!(parse_form(b"scope=a&scope=b").is_none());
+        assert!(
+            parse_form(b"resource=a&resource=b").is_none(),
+            "only the token endpoint takes several"
+        );
+    }
+
+    #[test]
+    fn several_resources_are_kept_in_order_and_other_repeats_refused() {
+        // RFC 8707 §2: `resource` may be repeated; RFC 6749 §3.2: nothing else may.
+        let pairs = parse_pairs(b"resource=a&grant_type=x&resource=b", Some("resource")).unwrap();
+        let (form, resources) = into_form(pairs, "resource");
+        assert_eq!(resources, ["a", "b"]);
+        assert_eq!(form.unique_value("grant_type").as_deref(), Some("x"));
+        assert!(form.unique_value("resource").is_none());
+        assert!(parse_pairs(b"resource=a&scope=a&scope=b", Some("resource")).is_none());
     }
 }

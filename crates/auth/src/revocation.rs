@@ -1,8 +1,9 @@
 //! `POST /oauth2/revoke` (RFC 7009): a client revokes its own access tokens.
 //!
 //! The token's `jti` goes on a denylist kept until its `exp`; introspection then answers
-//! `active: false`. A token of another client, an expired, foreign or malformed token is
-//! answered 200 all the same and changes nothing (RFC 7009 §2.2).
+//! `active: false`. A valid token of another client is refused with 400
+//! `unauthorized_client` and stays active (RFC 7009 §2.1); an expired, foreign or malformed
+//! token is answered 200 all the same and changes nothing (RFC 7009 §2.2).
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
@@ -24,8 +25,8 @@ fn done() -> HttpResponse {
 #[utoipa::path(post, path = "/oauth2/revoke", tag = "oauth2",
     request_body(content_type = "application/x-www-form-urlencoded", description = "`token`, optional `token_type_hint`; client credentials by Basic or in the body"),
     responses(
-        (status = 200, description = "Revoked, or nothing to do (another client's token, expired, unknown)"),
-        (status = 400, description = "invalid_request (no token, repeated parameter, not a form)"),
+        (status = 200, description = "Revoked, or nothing to do (expired, unknown or malformed token: RFC 7009 §2.2)"),
+        (status = 400, description = "invalid_request (no token, repeated parameter, not a form, two Authorization headers); unauthorized_client (a token of another client: RFC 7009 §2.1)"),
         (status = 401, description = "invalid_client"),
         (status = 429, description = "Too many failed client authentications; Retry-After"),
         (status = 503, description = "temporarily_unavailable, with Retry-After"),
@@ -41,11 +42,11 @@ pub(crate) async fn revoke(req: HttpRequest, payload: web::Payload, service: web
         return done();
     };
     if claims.client_id != caller.client_id {
-        log::debug!(
-            "revocation of another client's token ignored caller={}",
+        log::info!(
+            "revocation of another client's token refused caller={}",
             caller.client_id
         );
-        return done();
+        return TokenError::NotTokenOwner.to_response();
     }
     let row = RevokedTokenRow {
         jti: claims.jti,

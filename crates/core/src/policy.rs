@@ -38,13 +38,14 @@ pub fn allowed_scopes(client: &ScopeSet, roles: Option<&ScopeSet>) -> ScopeSet {
 /// Decides a token request.
 ///
 /// - scope: requested ⊆ allowed, else [`Refusal::Scope`]; none requested → all allowed.
-/// - audience: the requested one must be allowed, else [`Refusal::Target`]; none
-///   requested → all of the client's audiences, or `fallback_audience` (the issuer)
+/// - audience: each requested one (RFC 8707 §2 allows several `resource`s) must be
+///   allowed, else [`Refusal::Target`]; the token then names each once, in request order.
+///   None requested → all of the client's audiences, or `fallback_audience` (the issuer)
 ///   when the client has none.
 pub fn decide(
     allowance: &ClientAllowance,
     requested_scopes: Option<&ScopeSet>,
-    requested_audience: Option<&Audience>,
+    requested_audiences: &[Audience],
     fallback_audience: &Audience,
 ) -> Result<Decision, Refusal> {
     let scopes = match requested_scopes {
@@ -52,11 +53,23 @@ pub fn decide(
         Some(_) => return Err(Refusal::Scope),
         None => allowance.scopes.clone(),
     };
-    let audiences = match requested_audience {
-        Some(requested) if allowance.audiences.contains(requested) => vec![requested.clone()],
-        Some(_) => return Err(Refusal::Target),
-        None if allowance.audiences.is_empty() => vec![fallback_audience.clone()],
-        None => allowance.audiences.clone(),
+    let audiences = if requested_audiences.is_empty() {
+        if allowance.audiences.is_empty() {
+            vec![fallback_audience.clone()]
+        } else {
+            allowance.audiences.clone()
+        }
+    } else {
+        let mut granted: Vec<Audience> = Vec::with_capacity(requested_audiences.len());
+        for requested in requested_audiences {
+            if !allowance.audiences.contains(requested) {
+                return Err(Refusal::Target);
+            }
+            if !granted.contains(requested) {
+                granted.push(requested.clone());
+            }
+        }
+        granted
     };
     Ok(Decision { scopes, audiences })
 }
@@ -82,28 +95,39 @@ mod tests {
 
     #[test]
     fn no_request_grants_everything_allowed() {
-        let d = decide(&allowance(), None, None, &aud("issuer")).unwrap();
+        let d = decide(&allowance(), None, &[], &aud("issuer")).unwrap();
         assert_eq!(d.scopes, scopes("sites:read scripts:write"));
         assert_eq!(d.audiences, vec![aud("api"), aud("billing")]);
     }
 
     #[test]
     fn subset_is_granted_and_superset_refused() {
-        let d = decide(
-            &allowance(),
-            Some(&scopes("sites:read")),
-            Some(&aud("billing")),
-            &aud("i"),
-        )
-        .unwrap();
+        let d = decide(&allowance(), Some(&scopes("sites:read")), &[aud("billing")], &aud("i")).unwrap();
         assert_eq!(d.scopes, scopes("sites:read"));
         assert_eq!(d.audiences, vec![aud("billing")]);
         assert_eq!(
-            decide(&allowance(), Some(&scopes("sites:read admin")), None, &aud("i")),
+            decide(&allowance(), Some(&scopes("sites:read admin")), &[], &aud("i")),
             Err(Refusal::Scope)
         );
         assert_eq!(
-            decide(&allowance(), None, Some(&aud("other")), &aud("i")),
+            decide(&allowance(), None, &[aud("other")], &aud("i")),
+            Err(Refusal::Target)
+        );
+    }
+
+    #[test]
+    fn several_audiences_are_each_checked_and_named_once() {
+        // RFC 8707 §2: several `resource` parameters; the token is for each of them.
+        let d = decide(
+            &allowance(),
+            None,
+            &[aud("billing"), aud("api"), aud("billing")],
+            &aud("i"),
+        )
+        .unwrap();
+        assert_eq!(d.audiences, vec![aud("billing"), aud("api")]);
+        assert_eq!(
+            decide(&allowance(), None, &[aud("api"), aud("other")], &aud("i")),
             Err(Refusal::Target)
         );
     }
@@ -115,11 +139,11 @@ mod tests {
             audiences: vec![],
         };
         assert_eq!(
-            decide(&none, None, None, &aud("issuer")).unwrap().audiences,
+            decide(&none, None, &[], &aud("issuer")).unwrap().audiences,
             vec![aud("issuer")]
         );
         assert_eq!(
-            decide(&none, None, Some(&aud("issuer")), &aud("issuer")),
+            decide(&none, None, &[aud("issuer")], &aud("issuer")),
             Err(Refusal::Target)
         );
     }

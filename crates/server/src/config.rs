@@ -13,6 +13,8 @@ use gatepass_store::DatabaseSettings;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::tls::TlsFiles;
+
 /// The defaults, documented, built into the binary.
 pub const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
@@ -73,6 +75,10 @@ pub struct ServerSection {
     pub shutdown_timeout_seconds: u64,
     pub max_url_bytes: usize,
     pub max_header_bytes: usize,
+    pub tls_cert_file: String,
+    pub tls_key_file: String,
+    pub admin_tls_cert_file: String,
+    pub admin_tls_key_file: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,6 +220,7 @@ impl Settings {
         if self.server.request_timeout_ms == 0 {
             return Err(invalid("server.request_timeout_ms", "must be at least 1"));
         }
+        self.validate_tls()?;
         if self.limits.failed_auth_window_seconds == 0 {
             return Err(invalid("limits.failed_auth_window_seconds", "must be at least 1"));
         }
@@ -243,6 +250,51 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// TLS keys come in pairs; admin TLS needs the separate admin listener. The files
+    /// themselves are read when the server starts (`crate::tls`).
+    fn validate_tls(&self) -> Result<(), ConfigError> {
+        let server = &self.server;
+        if server.tls_cert_file.is_empty() != server.tls_key_file.is_empty() {
+            return Err(invalid(
+                "server.tls_cert_file",
+                "server.tls_cert_file and server.tls_key_file go together",
+            ));
+        }
+        if server.admin_tls_cert_file.is_empty() != server.admin_tls_key_file.is_empty() {
+            return Err(invalid(
+                "server.admin_tls_cert_file",
+                "server.admin_tls_cert_file and server.admin_tls_key_file go together",
+            ));
+        }
+        if !server.admin_tls_cert_file.is_empty() && server.admin_bind.is_empty() {
+            return Err(invalid(
+                "server.admin_tls_cert_file",
+                "needs server.admin_bind (without it the admin API is on server.bind and uses server.tls_*)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The public listener's certificate files, when it serves HTTPS.
+    pub fn public_tls(&self) -> Option<TlsFiles> {
+        (!self.server.tls_cert_file.is_empty()).then(|| TlsFiles {
+            cert: PathBuf::from(&self.server.tls_cert_file),
+            key: PathBuf::from(&self.server.tls_key_file),
+            cert_setting: "server.tls_cert_file",
+            key_setting: "server.tls_key_file",
+        })
+    }
+
+    /// The separate admin listener's certificate files, when it serves HTTPS.
+    pub fn admin_tls(&self) -> Option<TlsFiles> {
+        (!self.server.admin_tls_cert_file.is_empty()).then(|| TlsFiles {
+            cert: PathBuf::from(&self.server.admin_tls_cert_file),
+            key: PathBuf::from(&self.server.admin_tls_key_file),
+            cert_setting: "server.admin_tls_cert_file",
+            key_setting: "server.admin_tls_key_file",
+        })
     }
 
     /// The limits on failed client authentication.
@@ -307,10 +359,12 @@ impl Settings {
         }
     }
 
-    /// The issuer: configured, or `http://` followed by the listening address.
+    /// The issuer: configured, or `http://` (`https://` with TLS) followed by the listening
+    /// address.
     pub fn issuer(&self, listening: SocketAddr) -> String {
         if self.issuer.is_empty() {
-            format!("http://{listening}")
+            let scheme = if self.public_tls().is_some() { "https" } else { "http" };
+            format!("{scheme}://{listening}")
         } else {
             self.issuer.clone()
         }
@@ -360,6 +414,8 @@ mod tests {
             settings.issuer("127.0.0.1:9000".parse().unwrap()),
             "http://127.0.0.1:9000"
         );
+        let tls = with("[server]\ntls_cert_file = \"c.pem\"\ntls_key_file = \"k.pem\"").unwrap();
+        assert_eq!(tls.issuer("127.0.0.1:9000".parse().unwrap()), "https://127.0.0.1:9000");
     }
 
     #[test]
@@ -373,6 +429,12 @@ mod tests {
             ("[server]\nbindd = \"x\"", "bindd"),
             ("[tokens]\ndefault_ttl_seconds = \"soon\"", "default_ttl_seconds"),
             ("issuer = \"ftp://x\"", "issuer"),
+            ("[server]\ntls_cert_file = \"c.pem\"", "server.tls_cert_file"),
+            ("[server]\nadmin_tls_key_file = \"k.pem\"", "server.admin_tls_cert_file"),
+            (
+                "[server]\nadmin_tls_cert_file = \"c.pem\"\nadmin_tls_key_file = \"k.pem\"",
+                "server.admin_tls_cert_file",
+            ),
         ];
         for (toml, key) in cases {
             let message = with(toml).unwrap_err().to_string();

@@ -16,6 +16,7 @@ mod logging;
 mod metrics;
 mod openapi;
 pub mod serve;
+pub mod tls;
 
 use std::process::ExitCode;
 

@@ -1,7 +1,7 @@
 //! `gatepass serve`: wiring and the HTTP server.
 
 use std::io::Write;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,6 +25,7 @@ use crate::config::{HeadLimits, Settings};
 use crate::console::Console;
 use crate::context::Context;
 use crate::metrics::{self, Metrics, Sources};
+use crate::tls::ListenerTls;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -45,6 +46,7 @@ pub fn run_with(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let address = listener.local_addr()?;
     let issuer = settings.issuer(address);
+    let tls = ListenerTls::load(settings)?;
     let workers = if settings.server.workers == 0 {
         std::thread::available_parallelism().map_or(2, usize::from)
     } else {
@@ -86,8 +88,11 @@ pub fn run_with(
         .client_request_timeout(limits.request_timeout)
         .keep_alive(limits.keep_alive)
         .shutdown_timeout(limits.shutdown_timeout)
-        .disable_signals()
-        .listen(listener)?
+        .disable_signals();
+        let public = match &tls.public {
+            Some(tls) => public.listen_rustls_0_23(listener, tls.server_config()?)?,
+            None => public.listen(listener)?,
+        }
         .run();
         let admin_server = match admin_listener {
             None => None,
@@ -109,8 +114,11 @@ pub fn run_with(
                 .client_request_timeout(limits.request_timeout)
                 .keep_alive(limits.keep_alive)
                 .shutdown_timeout(limits.shutdown_timeout)
-                .disable_signals()
-                .listen(admin_listener)?
+                .disable_signals();
+                let server = match &tls.admin {
+                    Some(tls) => server.listen_rustls_0_23(admin_listener, tls.server_config()?)?,
+                    None => server.listen(admin_listener)?,
+                }
                 .run();
                 Some((server, admin_address))
             }
@@ -122,12 +130,7 @@ pub fn run_with(
                 .chain(admin_server.as_ref().map(|(server, _)| server.handle()))
                 .collect(),
         )?;
-        println!("gatepass listening on http://{address} (issuer {issuer})");
-        if let Some((_, admin_address)) = &admin_server {
-            println!("gatepass admin listening on http://{admin_address}");
-        }
-        std::io::stdout().flush()?;
-        log::info!("listening address={address} issuer={issuer} workers={workers} separate_admin={separate_admin}");
+        announce(&tls, address, admin_server.as_ref().map(|(_, a)| *a), &issuer, workers)?;
         match admin_server {
             None => public.await?,
             Some((admin_server, _)) => {
@@ -144,6 +147,30 @@ pub fn run_with(
         log::info!("stopped");
         Ok::<(), Box<dyn std::error::Error>>(())
     })
+}
+
+/// Once the servers run: registers the TLS reload on SIGHUP (before the address is printed,
+/// like the stop signals), then prints the listening addresses (scripts and tests read these
+/// lines) and logs them.
+fn announce(
+    tls: &ListenerTls,
+    address: SocketAddr,
+    admin_address: Option<SocketAddr>,
+    issuer: &str,
+    workers: usize,
+) -> std::io::Result<()> {
+    tls.reload_on_sighup()?;
+    println!(
+        "gatepass listening on {}://{address} (issuer {issuer})",
+        tls.public_scheme()
+    );
+    if let Some(admin_address) = admin_address {
+        println!("gatepass admin listening on {}://{admin_address}", tls.admin_scheme());
+    }
+    std::io::stdout().flush()?;
+    let separate_admin = admin_address.is_some();
+    log::info!("listening address={address} issuer={issuer} workers={workers} separate_admin={separate_admin}");
+    Ok(())
 }
 
 /// On SIGTERM or SIGINT, stops the servers gracefully: no new connections, requests in

@@ -146,7 +146,7 @@ pub fn spawn_node(database: &Arc<TestDatabase>, extra: &[(&str, &str)]) -> TestA
         .expect("server did not report its address");
     let address = line
         .split_whitespace()
-        .find(|w| w.starts_with("http://"))
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
         .unwrap()
         .to_owned();
     let admin_address = env.iter().any(|(k, _)| k == "GATEPASS__SERVER__ADMIN_BIND").then(|| {
@@ -154,7 +154,7 @@ pub fn spawn_node(database: &Arc<TestDatabase>, extra: &[(&str, &str)]) -> TestA
             .recv_timeout(Duration::from_secs(60))
             .expect("admin listener address");
         line.split_whitespace()
-            .find(|w| w.starts_with("http://"))
+            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
             .unwrap()
             .to_owned()
     });

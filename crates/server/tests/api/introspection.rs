@@ -120,9 +120,11 @@ gatepass_store::both_backends! {
         let token = token_of(&app, &owner).await;
         let kept = token_of(&app, &owner).await;
 
-        // Another client's revocation is a silent no-op (RFC 7009 §2.1).
+        // Another client's revocation is refused and changes nothing (RFC 7009 §2.1).
         let response = post(&app, "/oauth2/revoke", &stranger, &[("token", &token)]).await;
-        assert_eq!(response.status(), 200);
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "unauthorized_client");
         assert_eq!(introspect(&app, &introspector, &token).await["active"], true);
 
         let response = post(&app, "/oauth2/revoke", &owner, &[("token", &token), ("token_type_hint", "access_token")]).await;
