@@ -197,6 +197,7 @@ impl AdminState {
         export::export_clients, export::export_secrets, export::export_audit,
         api::approvals::list, api::approvals::approve, api::approvals::reject,
     ),
+    components(schemas(problem::Problem)),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "clients", description = "API clients (service credentials)"),
