@@ -120,6 +120,11 @@ impl TokenService {
                 record.as_ref().map(Credential::from_record).transpose()
             })
             .await
+            .inspect(|found| {
+                if let Some(credential) = found {
+                    self.known.learn(&credential.client_id);
+                }
+            })
     }
 
     /// Checks presented credentials at `now`, through the credential cache.

@@ -61,6 +61,7 @@ pub fn run_with(
         let admin_listener = settings.admin_bind_addr()?.map(TcpListener::bind).transpose()?;
         let separate_admin = admin_listener.is_some();
         let public_parts = parts.clone();
+        let public_service = parts.service.clone();
         let console = web::Data::new(Console::new(parts.clone(), &issuer));
         let public_console = console.clone();
         let limits = settings.connection_limits();
@@ -140,6 +141,7 @@ pub fn run_with(
         if let Err(error) = usage.flush().await {
             log::error!("usage counts lost at shutdown: {error}");
         }
+        public_service.write_failures(true);
         audit.flush().await;
         log::info!("stopped");
         Ok::<(), Box<dyn std::error::Error>>(())
@@ -184,7 +186,8 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         context.clock.clone(),
     ));
     keys.maintain().await?;
-    let audit = AuditLog::start(context.db.clone(), context.clock.clone());
+    let metrics = Metrics::new()?;
+    let audit = AuditLog::start(context.db.clone(), context.clock.clone(), &metrics.registry)?;
     let usage = Arc::new(UsageRecorder::new(context.db.clone()));
     let usage_flusher = usage.start(std::time::Duration::from_millis(
         settings.tokens.usage_flush_interval_ms,
@@ -196,7 +199,6 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         body_limit: settings.tokens.body_limit_bytes,
         failure_limits: settings.failure_limits(),
     };
-    let metrics = Metrics::new()?;
     let token_metrics = TokenMetrics::new(&metrics.registry)?;
     let service = web::Data::new(TokenService::new(
         context.db.clone(),
@@ -234,6 +236,10 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         context.clock.clone(),
         settings.key_settings().refresh_interval,
     ));
+    let failures = {
+        let service = service.clone();
+        actix_web::rt::spawn(async move { service.maintain_failures().await })
+    };
     let sources = Sources {
         db: context.db.clone(),
         keys: Arc::clone(&keys),
@@ -250,7 +256,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         parts,
         audit,
         usage,
-        background: vec![maintenance, usage_flusher],
+        background: vec![maintenance, usage_flusher, failures],
     })
 }
 

@@ -33,6 +33,22 @@ pub fn append(conn: &mut Conn, events: &[AuditEventRow]) -> Result<(), StoreErro
     })
 }
 
+/// Replaces the details of aggregated events (a running count), inserting those that are
+/// not there (their first write was lost): one transaction.
+pub fn amend(conn: &mut Conn, events: &[AuditEventRow]) -> Result<(), StoreError> {
+    conn.transaction(|conn| {
+        for event in events {
+            let changed = diesel::update(audit_events::table.find(&event.id))
+                .set(audit_events::details.eq(&event.details))
+                .execute(conn)?;
+            if changed == 0 {
+                diesel::insert_into(audit_events::table).values(event).execute(conn)?;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// Which audit events a listing wants; every field narrows.
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {

@@ -86,7 +86,7 @@ gatepass_store::both_backends! {
         let (_, cli) = call(&app, &admin, Method::GET, "/admin/v1/audit-events?actor=cli", None).await;
         assert!(cli["items"].as_array().unwrap().iter().all(|e| e["actor"] == "cli"));
         let found = crate::helpers::eventually(std::time::Duration::from_secs(3), || async {
-            let (_, denied) = call(&app, &admin, Method::GET, "/admin/v1/audit-events?action=token.denied", None).await;
+            let (_, denied) = call(&app, &admin, Method::GET, "/admin/v1/audit-events?action=token.auth_failed", None).await;
             denied["items"].as_array().unwrap().iter().find(|e| e["reason"] == "unknown_secret").cloned()
         })
         .await

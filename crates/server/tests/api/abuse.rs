@@ -1,0 +1,134 @@
+//! Abuse resistance (DESIGN §11): aggregated failure audit with exact counts for real
+//! client ids, no failure reason on the public `/metrics`.
+
+use std::time::Duration;
+
+use gatepass_core::ClientId;
+use serde_json::Value;
+
+use crate::helpers::{ClientSpec, Credentials, TestApp, eventually, fresh_secret, spawn_app, spawn_with_clock};
+
+const GRANT: [(&str, &str); 1] = [("grant_type", "client_credentials")];
+
+fn failures(app: &TestApp) -> Vec<(gatepass_store::audit::AuditEventRow, Value)> {
+    gatepass_store::audit::list(&mut app.db().conn().unwrap(), Some("token.auth_failed"), 10_000)
+        .unwrap()
+        .into_iter()
+        .map(|row| {
+            let details = serde_json::from_str(row.details.as_deref().unwrap_or("null")).unwrap();
+            (row, details)
+        })
+        .collect()
+}
+
+fn sum(events: &[&(gatepass_store::audit::AuditEventRow, Value)], field: &str) -> u64 {
+    events.iter().map(|(_, d)| d[field].as_u64().unwrap_or(0)).sum()
+}
+
+gatepass_store::both_backends! {
+    async fn a_flood_writes_one_event_per_key_and_window_and_a_real_ids_failures_add_up(backend) {
+        let (app, clock) = spawn_with_clock(backend).await;
+        let victim = app.seed_client(&ClientSpec::default());
+        // 50 wrong secrets for a real client id (limit 10 a minute: 40 answered 429) and 60
+        // random ids from the same address, all in one window.
+        let mut codes = Vec::new();
+        for i in 0..110 {
+            let creds = if i % 2 == 0 && i < 100 {
+                Credentials { client_id: victim.client_id.clone(), secret: fresh_secret() }
+            } else {
+                Credentials { client_id: ClientId::generate().to_string(), secret: fresh_secret() }
+            };
+            codes.push(app.token_basic(&creds, &GRANT).await.status().as_u16());
+        }
+        assert_eq!(codes.iter().filter(|c| **c == 401).count() + codes.iter().filter(|c| **c == 429).count(), 110);
+        assert!(codes.contains(&429));
+        assert_eq!(app.token_basic(&victim, &GRANT).await.status(), 200, "the real client still gets tokens");
+
+        clock.advance(time::Duration::seconds(61));
+        let settled = eventually(Duration::from_secs(10), || async {
+            let events = failures(&app);
+            let mine: Vec<_> = events.iter().filter(|(e, _)| e.target.as_deref() == Some(victim.client_id.as_str())).collect();
+            (mine.len() == 1 && sum(&mine, "count") == 50).then_some(events)
+        })
+        .await
+        .expect("one event for the real client id, counting all 50 failures");
+        let mine: Vec<_> = settled.iter().filter(|(e, _)| e.target.is_some()).collect();
+        assert_eq!(sum(&mine, "throttled"), 40, "throttled failures are counted too");
+        assert_eq!(mine[0].0.reason.as_deref(), Some("unknown_secret"));
+        assert!(mine[0].1["first_at"].as_str().unwrap().ends_with('Z'));
+        let anonymous: Vec<_> = settled.iter().filter(|(e, _)| e.actor == "anonymous").collect();
+        assert_eq!(anonymous.len(), 1, "random ids from one address: one event");
+        assert_eq!(anonymous[0].0.source_addr.as_deref(), Some("127.0.0.1"));
+        assert_eq!(sum(&anonymous, "count"), 60);
+        assert!(
+            gatepass_store::audit::list(&mut app.db().conn().unwrap(), Some("token.throttled"), 10).unwrap().is_empty(),
+            "no row per throttled answer"
+        );
+
+        // The next window opens a new event.
+        let again = Credentials { client_id: victim.client_id.clone(), secret: fresh_secret() };
+        assert_eq!(app.token_basic(&again, &GRANT).await.status(), 401, "a new window, a new budget");
+        let reopened = eventually(Duration::from_secs(10), || async {
+            let events = failures(&app);
+            (events.iter().filter(|(e, _)| e.target.as_deref() == Some(victim.client_id.as_str())).count() == 2).then_some(())
+        })
+        .await;
+        assert!(reopened.is_some());
+    }
+}
+
+fn failure_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && (l.contains("authentication") || l.contains("refused")))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn public_metrics_do_not_tell_an_unknown_secret_from_a_client_mismatch() {
+    let scrape = |app: &TestApp| {
+        let request = app.http.get(app.url("/metrics")).send();
+        async move { request.await.unwrap().text().await.unwrap() }
+    };
+    let mut seen = Vec::new();
+    for mismatch in [false, true] {
+        let app = spawn_app(gatepass_store::testing::TestBackend::Sqlite).await;
+        let good = app.seed_client(&ClientSpec::default());
+        let other = app.seed_client(&ClientSpec::default());
+        let creds = if mismatch {
+            Credentials {
+                client_id: other.client_id.clone(),
+                secret: good.secret.clone(),
+            }
+        } else {
+            Credentials {
+                client_id: good.client_id.clone(),
+                secret: fresh_secret(),
+            }
+        };
+        assert_eq!(app.token_basic(&creds, &GRANT).await.status(), 401);
+        let reason = if mismatch { "client_mismatch" } else { "unknown_secret" };
+        assert!(
+            app.audit_reason_recorded(reason).await,
+            "the reason is in the audit log"
+        );
+        let text = scrape(&app).await;
+        let samples: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert!(
+            samples.iter().all(|l| !l.contains("reason") && !l.contains(reason)),
+            "{text}"
+        );
+        seen.push(failure_lines(&text));
+        assert_eq!(
+            app.token_basic(&good, &GRANT).await.status(),
+            200,
+            "nothing else changed"
+        );
+    }
+    assert_eq!(seen[0], seen[1], "indistinguishable");
+    assert!(
+        seen[0]
+            .iter()
+            .any(|l| l.starts_with("gatepass_client_authentication_failures_total"))
+    );
+}
