@@ -73,6 +73,8 @@ pub struct ServerSection {
     pub shutdown_timeout_seconds: u64,
     pub max_url_bytes: usize,
     pub max_header_bytes: usize,
+    pub body_timeout_ms: u64,
+    pub max_connections_per_address: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,6 +216,9 @@ impl Settings {
         if self.server.request_timeout_ms == 0 {
             return Err(invalid("server.request_timeout_ms", "must be at least 1"));
         }
+        if self.server.body_timeout_ms == 0 {
+            return Err(invalid("server.body_timeout_ms", "must be at least 1"));
+        }
         if self.limits.failed_auth_window_seconds == 0 {
             return Err(invalid("limits.failed_auth_window_seconds", "must be at least 1"));
         }
@@ -262,6 +267,11 @@ impl Settings {
             keep_alive: Duration::from_secs(self.server.keep_alive_seconds),
             shutdown_timeout: self.server.shutdown_timeout_seconds,
         }
+    }
+
+    /// The total time a request body may take to arrive.
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.server.body_timeout_ms)
     }
 
     /// The URL and header size limits.

@@ -9,8 +9,10 @@ mod cli;
 mod commands;
 #[allow(missing_docs)] // each field is a key of config/default.toml, documented there
 pub mod config;
+mod connections;
 mod console;
 pub mod context;
+mod deadlines;
 mod in_process;
 mod logging;
 mod metrics;

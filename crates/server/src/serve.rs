@@ -38,6 +38,7 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
 
 /// Runs the server on `listener` with an opened `context` (whose clock tests may drive)
 /// until SIGINT/SIGTERM.
+#[allow(clippy::too_many_lines)] // both listeners' wiring side by side reads best in one place
 pub fn run_with(
     settings: &Settings,
     context: &Context,
@@ -66,22 +67,29 @@ pub fn run_with(
         let public_console = console.clone();
         let limits = settings.connection_limits();
         let head = settings.head_limits();
+        let body_deadline = crate::deadlines::BodyDeadline(settings.body_timeout());
+        let per_address = settings.server.max_connections_per_address;
+        let public_connections = crate::connections::ConnectionCounts::new(per_address);
         let public = HttpServer::new(move || {
             let parts = public_parts.clone();
             let console = public_console.clone();
             App::new()
                 .app_data(web::Data::new(head))
+                .app_data(web::Data::new(body_deadline))
                 .app_data(console)
                 .configure(move |cfg| {
                     if !separate_admin {
                         crate::console::configure(cfg);
                     }
                 })
+                .wrap(from_fn(crate::deadlines::body_deadline))
                 .wrap(from_fn(head_limits))
+                .wrap(from_fn(crate::connections::refuse_over_cap))
                 .wrap(from_fn(metrics::observe))
                 .wrap(from_fn(request_id))
                 .configure(move |cfg| routes(cfg, &parts, true, !separate_admin))
         })
+        .on_connect(public_connections.on_connect())
         .workers(workers)
         .max_connections(limits.max_connections.div_ceil(workers))
         .client_request_timeout(limits.request_timeout)
@@ -98,13 +106,17 @@ pub fn run_with(
                     let parts = parts.clone();
                     App::new()
                         .app_data(web::Data::new(head))
+                        .app_data(web::Data::new(body_deadline))
                         .app_data(console.clone())
                         .configure(crate::console::configure)
+                        .wrap(from_fn(crate::deadlines::body_deadline))
                         .wrap(from_fn(head_limits))
+                        .wrap(from_fn(crate::connections::refuse_over_cap))
                         .wrap(from_fn(metrics::observe))
                         .wrap(from_fn(request_id))
                         .configure(move |cfg| routes(cfg, &parts, false, true))
                 })
+                .on_connect(crate::connections::ConnectionCounts::new(per_address).on_connect())
                 .workers(1)
                 .max_connections(limits.max_connections)
                 .client_request_timeout(limits.request_timeout)

@@ -132,3 +132,137 @@ async fn public_metrics_do_not_tell_an_unknown_secret_from_a_client_mismatch() {
             .any(|l| l.starts_with("gatepass_client_authentication_failures_total"))
     );
 }
+
+/// Sends a request head announcing a 1000-byte body, then one byte every 100 ms; the answer
+/// and how long it took, or `None` if the connection was still open after 5 s.
+fn trickle(app: &TestApp, path: &str, content_type: &str) -> Option<(String, Duration)> {
+    use std::io::{Read, Write};
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: 1000\r\n\r\n"
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let mut writer = stream.try_clone().unwrap();
+    std::thread::spawn(move || {
+        for _ in 0..50 {
+            if writer.write_all(b"a").is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).ok()?;
+    Some((String::from_utf8_lossy(&answer).into_owned(), started.elapsed()))
+}
+
+#[tokio::test]
+async fn a_trickled_body_is_answered_408_and_closed_on_every_endpoint_that_reads_one() {
+    let app = crate::helpers::spawn_app_with(
+        gatepass_store::testing::TestBackend::Sqlite,
+        &[("GATEPASS__SERVER__BODY_TIMEOUT_MS", "300")],
+    )
+    .await;
+    let form = "application/x-www-form-urlencoded";
+    for (path, content_type) in [
+        ("/oauth2/token", form),
+        ("/oauth2/introspect", form),
+        ("/oauth2/revoke", form),
+        ("/admin/v1/clients", "application/json"),
+        ("/console/login", form),
+    ] {
+        let (answer, took) = trickle(&app, path, content_type).expect("answered and closed, not held open");
+        assert!(answer.starts_with("HTTP/1.1 408"), "{path}: {answer}");
+        assert!(
+            answer.to_ascii_lowercase().contains("connection: close"),
+            "{path}: {answer}"
+        );
+        assert!(took < Duration::from_secs(2), "{path}: {took:?}");
+    }
+    let clients = gatepass_store::clients::ids(&mut app.db().conn().unwrap()).unwrap();
+    assert!(clients.is_empty(), "nothing was created");
+    let creds = app.seed_client(&ClientSpec::default());
+    assert_eq!(
+        app.token_basic(&creds, &GRANT).await.status(),
+        200,
+        "a whole body is still fine"
+    );
+}
+
+/// A connection from `source` (a loopback address) that has sent `GET /healthz`.
+async fn connect_from(app: &TestApp, source: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    let target = app.address.trim_start_matches("http://").parse().unwrap();
+    let stream = socket.connect(target).await.unwrap().into_std().unwrap();
+    stream.set_nonblocking(false).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    (&stream)
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    stream
+}
+
+/// The status line of the next answer on `stream`, or what went wrong.
+fn status_line(stream: &std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut buffer = [0u8; 1024];
+    match (&*stream).read(&mut buffer) {
+        Ok(0) => "closed".to_owned(),
+        Ok(n) => String::from_utf8_lossy(&buffer[..n]).into_owned(),
+        Err(error) => format!("error: {error}"),
+    }
+}
+
+#[tokio::test]
+async fn connections_over_the_per_address_cap_are_refused_cleanly_and_others_are_served() {
+    let app = crate::helpers::spawn_app_with(
+        gatepass_store::testing::TestBackend::Sqlite,
+        &[
+            ("GATEPASS__SERVER__MAX_CONNECTIONS_PER_ADDRESS", "4"),
+            ("GATEPASS__SERVER__KEEP_ALIVE_SECONDS", "30"),
+        ],
+    )
+    .await;
+    // A proxy-like caller holding the cap's worth of connections.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let stream = connect_from(&app, "127.0.0.2").await;
+        assert!(status_line(&stream).starts_with("HTTP/1.1 200"));
+        held.push(stream);
+    }
+    let fifth = connect_from(&app, "127.0.0.2").await;
+    let answer = status_line(&fifth);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    assert!(answer.contains("too many connections"), "{answer}");
+    assert_eq!(status_line(&fifth), "closed", "and closed, not held");
+
+    let honest = connect_from(&app, "127.0.0.3").await;
+    assert!(
+        status_line(&honest).starts_with("HTTP/1.1 200"),
+        "another address is served"
+    );
+    let creds = app.seed_client(&ClientSpec::default());
+    assert_eq!(app.token_basic(&creds, &GRANT).await.status(), 200);
+
+    // The held connections still work, and closing one makes room.
+    std::io::Write::write_all(&mut &held[0], b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert!(status_line(&held[0]).starts_with("HTTP/1.1 200"));
+    drop(held.pop());
+    let mut again = None;
+    for _ in 0..20 {
+        let stream = connect_from(&app, "127.0.0.2").await;
+        if status_line(&stream).starts_with("HTTP/1.1 200") {
+            again = Some(stream);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(again.is_some(), "a closed connection gives its place back");
+}
