@@ -78,6 +78,7 @@ impl ResponseError for AdminError {
             Self::BadBody { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
+            Self::Store(StoreError::Panicked(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -113,11 +114,16 @@ impl ResponseError for AdminError {
             ),
             Self::NotFound(_) => ("about:blank", "Not Found", None),
             Self::Conflict(_) | Self::Store(StoreError::Conflict(_)) => ("about:blank", "Conflict", None),
+            Self::Store(StoreError::Panicked(_)) => ("about:blank", "Internal Server Error", None),
             Self::Store(_) => ("about:blank", "Service Unavailable", None),
         };
         let detail = match self {
             Self::Store(StoreError::Conflict(_)) => {
                 "the change conflicts with an existing resource (duplicate name?)".to_owned()
+            }
+            Self::Store(error @ StoreError::Panicked(_)) => {
+                log::error!("admin storage bug: {error}");
+                "internal error".to_owned()
             }
             Self::Store(error) => {
                 log::error!("admin storage fault: {error}");
@@ -145,7 +151,7 @@ impl ResponseError for AdminError {
                     format!("Bearer realm=\"gatepass-admin\", error=\"insufficient_scope\", scope=\"{scope}\""),
                 ));
             }
-            Self::Store(StoreError::Conflict(_))
+            Self::Store(StoreError::Conflict(_) | StoreError::Panicked(_))
             | Self::Escalation(_)
             | Self::OwnRequest
             | Self::InvalidField { .. }

@@ -90,6 +90,7 @@ pub struct LimitsSection {
 pub struct DatabaseSection {
     pub url: String,
     pub pool_size: u32,
+    pub token_read_pool_size: u32,
     pub acquire_timeout_ms: u64,
 }
 
@@ -312,6 +313,7 @@ impl Settings {
         DatabaseSettings {
             url,
             pool_size: self.database.pool_size,
+            token_read_pool_size: self.database.token_read_pool_size,
             acquire_timeout: Duration::from_millis(self.database.acquire_timeout_ms),
             min_idle: 1,
         }

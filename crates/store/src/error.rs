@@ -25,6 +25,9 @@ pub enum StoreError {
     /// A row holds a value the code cannot read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The database work panicked: a bug of ours (500), not an outage (503).
+    #[error("bug: database work panicked: {0}")]
+    Panicked(String),
 }
 
 impl From<DieselError> for StoreError {

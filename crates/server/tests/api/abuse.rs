@@ -266,3 +266,68 @@ async fn connections_over_the_per_address_cap_are_refused_cleanly_and_others_are
     }
     assert!(again.is_some(), "a closed connection gives its place back");
 }
+
+#[tokio::test]
+async fn token_requests_that_miss_the_cache_are_answered_while_admin_writes_wait_for_a_lock() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, SqliteConnection};
+
+    let app = spawn_app(gatepass_store::testing::TestBackend::Sqlite).await;
+    let admin = crate::admin::admin_token(&app).await;
+    let clients: Vec<Credentials> = (0..5).map(|_| app.seed_client(&ClientSpec::default())).collect();
+    let mut lock = SqliteConnection::establish(app.database.url.trim_start_matches("sqlite://")).unwrap();
+    lock.batch_execute("BEGIN IMMEDIATE").unwrap();
+
+    let writes: Vec<_> = (0..10)
+        .map(|i| {
+            let request = app
+                .http
+                .post(app.url("/admin/v1/clients"))
+                .bearer_auth(&admin)
+                .json(&serde_json::json!({"name": format!("blocked-{i}"), "scopes": ["sites:read"], "audiences": ["https://api.example.com"]}))
+                .send();
+            tokio::spawn(async move { request.await.map_or(0, |r| r.status().as_u16()) })
+        })
+        .collect();
+    // Wait until the admin writes hold every connection of the shared budget.
+    let held = eventually(Duration::from_secs(2), || async {
+        let text = app.http.get(app.url("/metrics")).send().await.ok()?.text().await.ok()?;
+        let in_use = text
+            .lines()
+            .find(|l| l.starts_with("gatepass_db_pool_connections{state=\"in_use\"}"))?
+            .rsplit(' ')
+            .next()?
+            .parse::<f64>()
+            .ok()?;
+        (in_use >= 8.0).then_some(())
+    })
+    .await;
+    assert!(held.is_some(), "the admin writes wait for the lock");
+    for creds in &clients {
+        let started = std::time::Instant::now();
+        let status = app.token_basic(creds, &GRANT).await.status();
+        assert_eq!(status, 200, "a token request that misses the cache is answered");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "without waiting for the writes"
+        );
+    }
+    lock.batch_execute("COMMIT").unwrap();
+    let mut created = 0;
+    for write in writes {
+        let status = write.await.unwrap();
+        assert!(status == 201 || status == 503, "{status}");
+        created += usize::from(status == 201);
+    }
+    let names: Vec<String> = gatepass_store::clients::list(
+        &mut app.db().conn().unwrap(),
+        &gatepass_store::clients::ClientFilter::default(),
+        1000,
+    )
+    .unwrap()
+    .into_iter()
+    .map(|c| c.name)
+    .filter(|n| n.starts_with("blocked-"))
+    .collect();
+    assert_eq!(names.len(), created, "only the answered writes happened");
+}
