@@ -249,6 +249,59 @@ async fn write(db: &Database, rows: Vec<(AuditEventRow, Write)>) {
     log::error!("audit events lost after retries events={count}");
 }
 
+/// The lease that lets one node at a time prune the audit log.
+const RETENTION_LEASE: &str = "audit.retention";
+/// How long a node holds it (seconds): the other nodes skip pruning meanwhile.
+const RETENTION_HOLD: i64 = 600;
+/// Events deleted per transaction, so pruning never holds a long lock.
+const PRUNE_BATCH: i64 = 5_000;
+
+/// Deletes the events older than `retention_days` before `now`, if this node gets the
+/// retention lease (else `None`: another node is at it). Returns how many were deleted.
+pub async fn prune(
+    db: &Database,
+    now: time::OffsetDateTime,
+    retention_days: u32,
+) -> Result<Option<usize>, gatepass_store::StoreError> {
+    let now = now.unix_timestamp();
+    let leased = db
+        .run(move |conn| gatepass_store::audit::take_lease(conn, RETENTION_LEASE, now, RETENTION_HOLD))
+        .await?;
+    if !leased {
+        return Ok(None);
+    }
+    let before = now - i64::from(retention_days) * 86_400;
+    let mut deleted = 0;
+    loop {
+        let batch = db
+            .run(move |conn| gatepass_store::audit::prune(conn, before, PRUNE_BATCH))
+            .await?;
+        deleted += batch;
+        if batch < usize::try_from(PRUNE_BATCH).unwrap_or(usize::MAX) {
+            return Ok(Some(deleted));
+        }
+    }
+}
+
+/// Runs until aborted: prunes the audit log (`audit.retention_days`, 0 = keep everything)
+/// at start and then every `every`, judged by `clock`.
+pub async fn retain(db: Database, clock: Arc<dyn Clock>, retention_days: u32, every: Duration) {
+    if retention_days == 0 {
+        return;
+    }
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match prune(&db, clock.now(), retention_days).await {
+            Ok(Some(deleted)) if deleted > 0 => {
+                log::info!("audit events older than {retention_days} days pruned count={deleted}");
+            }
+            Ok(_) => {}
+            Err(error) => log::warn!("audit retention failed error={error}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use gatepass_core::SystemClock;
@@ -317,6 +370,26 @@ mod tests {
             let found = |id: &str| events.iter().find(|e| e.id == id).unwrap().details.clone();
             assert_eq!(found(&event.id).as_deref(), Some(r#"{"count":7}"#));
             assert_eq!(found(&lost.id).as_deref(), Some(r#"{"count":3}"#), "an amend whose insert was lost inserts it");
+        }
+
+        async fn retention_prunes_old_events_one_node_at_a_time_by_the_clock(backend) {
+            let database = TestDatabase::create(backend).unwrap();
+            let db = Database::open(&DatabaseSettings::new(&database.url)).unwrap();
+            db.migrate().unwrap();
+            let clock = gatepass_core::ManualClock::new(time::OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap());
+            let day = 86_400;
+            let rows: Vec<AuditEventRow> = [-401 * day, -400 * day - 1, -400 * day + 1, -day, 0]
+                .iter()
+                .map(|age| AuditEventRow { occurred_at: 1_900_000_000 + age, ..row("cli") })
+                .collect();
+            gatepass_store::audit::append(&mut db.conn().unwrap(), &rows).unwrap();
+            assert_eq!(prune(&db, clock.now(), 400).await.unwrap(), Some(2));
+            let left = gatepass_store::audit::list(&mut db.conn().unwrap(), None, 100).unwrap();
+            assert_eq!(left.len(), 3, "events inside the retention stay");
+            assert!(left.iter().all(|e| e.occurred_at > 1_900_000_000 - 400 * day));
+            assert_eq!(prune(&db, clock.now(), 400).await.unwrap(), None, "the lease is held: another node skips");
+            clock.advance(time::Duration::days(2));
+            assert_eq!(prune(&db, clock.now(), 400).await.unwrap(), Some(1), "the next run, by the clock");
         }
     }
 }

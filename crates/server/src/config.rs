@@ -52,7 +52,14 @@ pub struct Settings {
     pub limits: LimitsSection,
     pub keys: KeysSection,
     pub admin: AdminSection,
+    pub audit: AuditSection,
     pub log: LogSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSection {
+    pub retention_days: u32,
 }
 
 #[derive(Debug, Deserialize)]

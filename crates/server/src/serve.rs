@@ -252,6 +252,12 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         let service = service.clone();
         actix_web::rt::spawn(async move { service.maintain_failures().await })
     };
+    let retention = actix_web::rt::spawn(gatepass_auth::audit::retain(
+        context.db.clone(),
+        context.clock.clone(),
+        settings.audit.retention_days,
+        std::time::Duration::from_secs(600),
+    ));
     let sources = Sources {
         db: context.db.clone(),
         keys: Arc::clone(&keys),
@@ -268,7 +274,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         parts,
         audit,
         usage,
-        background: vec![maintenance, usage_flusher, failures],
+        background: vec![maintenance, usage_flusher, failures, retention],
     })
 }
 
