@@ -331,3 +331,61 @@ async fn token_requests_that_miss_the_cache_are_answered_while_admin_writes_wait
     .collect();
     assert_eq!(names.len(), created, "only the answered writes happened");
 }
+
+gatepass_store::both_backends! {
+    async fn exports_stream_every_row_once_across_pages_and_neutralise_csv_formulas(backend) {
+        use gatepass_store::audit::AuditEventRow;
+        use gatepass_store::clients::ClientRow;
+        use gatepass_store::secrets::SecretRow;
+
+        let app = spawn_app(backend).await;
+        let admin = crate::admin::admin_token(&app).await;
+        let rows = 1_100; // more than two pages of 500
+        let now = crate::helpers::now();
+        let mut conn = app.db().conn().unwrap();
+        gatepass_store::transaction(&mut conn, |conn| {
+            for i in 0..rows {
+                let client_id = ClientId::generate().to_string();
+                let name = if i == 7 { "=HYPERLINK(\"http://x\")".to_owned() } else { format!("bulk-{i}") };
+                gatepass_store::clients::insert(conn, &ClientRow {
+                    client_id: client_id.clone(), name, service_account_id: None, scopes: "sites:read".into(),
+                    audiences: "https://api.example.com".into(), labels: "{}".into(), token_ttl_seconds: None,
+                    disabled: false, expires_at: None, created_at: now, updated_at: now, last_used_at: None,
+                })?;
+                gatepass_store::secrets::insert(conn, &SecretRow {
+                    id: uuid::Uuid::now_v7().to_string(), client_id: client_id.clone(), secret_hash: uuid::Uuid::new_v4().as_bytes().repeat(2),
+                    key_prefix: "gps_bulkbulk".into(), label: None, created_at: now, expires_at: None, revoked_at: None,
+                    last_used_at: None, use_count: 0,
+                })?;
+                gatepass_store::audit::append(conn, &[AuditEventRow {
+                    id: uuid::Uuid::now_v7().to_string(), occurred_at: now, actor: "cli".into(), action: "bulk".into(),
+                    target: Some(client_id), outcome: "success".into(), reason: None, request_id: None, source_addr: None, details: None,
+                }])?;
+            }
+            Ok(())
+        })
+        .unwrap();
+
+        for (path, field) in [("/admin/v1/export/clients", "client_id"), ("/admin/v1/export/secrets", "id"), ("/admin/v1/export/audit-events", "id")] {
+            let response = app.http.get(app.url(path)).bearer_auth(&admin).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            assert_eq!(response.headers()["content-type"], "application/json");
+            let items: Vec<Value> = response.json().await.unwrap();
+            let ids: std::collections::HashSet<&str> = items.iter().map(|i| i[field].as_str().unwrap()).collect();
+            assert_eq!(ids.len(), items.len(), "{path}: every row once");
+            assert!(items.len() >= rows, "{path}: {} of at least {rows}", items.len());
+        }
+
+        let csv = app.http.get(app.url("/admin/v1/export/clients")).bearer_auth(&admin).header("accept", "text/csv").send().await.unwrap();
+        assert_eq!(csv.status(), 200);
+        let text = csv.text().await.unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let names: Vec<String> = reader.records().map(|r| r.unwrap()[1].to_owned()).collect();
+        assert!(names.len() > rows, "every row, one header: {}", names.len());
+        assert!(names.contains(&"'=HYPERLINK(\"http://x\")".to_owned()), "the formula is neutralised");
+        assert!(!names.iter().any(|n| n.starts_with('=')));
+        assert_eq!(text.lines().filter(|l| l.starts_with("client_id,")).count(), 1, "one header row");
+        let stored = gatepass_store::clients::list(&mut app.db().conn().unwrap(), &gatepass_store::clients::ClientFilter::default(), 10_000).unwrap();
+        assert!(stored.iter().any(|c| c.name == "=HYPERLINK(\"http://x\")"), "the stored name is unchanged");
+    }
+}
