@@ -12,6 +12,7 @@ pub mod config;
 mod connections;
 mod console;
 pub mod context;
+mod data_files;
 mod deadlines;
 mod in_process;
 mod logging;

@@ -389,3 +389,46 @@ gatepass_store::both_backends! {
         assert!(stored.iter().any(|c| c.name == "=HYPERLINK(\"http://x\")"), "the stored name is unchanged");
     }
 }
+
+#[tokio::test]
+async fn data_files_are_created_private_and_loose_ones_are_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let root = tempfile::tempdir().unwrap();
+    let fresh = root.path().join("fresh/data");
+    let app = crate::helpers::spawn_app_with(
+        gatepass_store::testing::TestBackend::Sqlite,
+        &[("GATEPASS__DATA_DIR", fresh.to_str().unwrap())],
+    )
+    .await;
+    assert_eq!(mode(&fresh), 0o700, "data directory");
+    let db = std::path::PathBuf::from(app.database.url.trim_start_matches("sqlite://"));
+    let creds = app.seed_client(&ClientSpec::default());
+    assert_eq!(app.token_basic(&creds, &GRANT).await.status(), 200);
+    assert_eq!(mode(&db), 0o600, "database file");
+    for suffix in ["-wal", "-shm"] {
+        let side = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+        assert!(side.exists(), "{suffix} exists in WAL mode");
+        assert_eq!(mode(&side), 0o600, "{suffix}");
+    }
+    let log = app.server_log();
+    assert!(!log.contains(&format!("{} has mode", fresh.display())), "{log}");
+    assert!(!log.contains("database file"), "{log}");
+
+    let loose = root.path().join("loose");
+    std::fs::create_dir(&loose).unwrap();
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let app = crate::helpers::spawn_app_with(
+        gatepass_store::testing::TestBackend::Sqlite,
+        &[("GATEPASS__DATA_DIR", loose.to_str().unwrap())],
+    )
+    .await;
+    let warned = eventually(Duration::from_secs(5), || async {
+        app.server_log()
+            .contains("has mode 755: group or others may read it")
+            .then_some(())
+    })
+    .await;
+    assert!(warned.is_some(), "{}", app.server_log());
+    assert_eq!(mode(&loose), 0o755, "an existing directory is left as it is");
+}
