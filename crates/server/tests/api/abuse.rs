@@ -65,6 +65,13 @@ gatepass_store::both_backends! {
             "no row per throttled answer"
         );
 
+        // Admins see the counts.
+        let admin = crate::admin::admin_token(&app).await;
+        let path = format!("/admin/v1/audit-events?action=token.auth_failed&target={}", victim.client_id);
+        let (status, page) = crate::admin::call(&app, &admin, reqwest::Method::GET, &path, None).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["items"][0]["details"]["count"], 50, "{page}");
+
         // The next window opens a new event.
         let again = Credentials { client_id: victim.client_id.clone(), secret: fresh_secret() };
         assert_eq!(app.token_basic(&again, &GRANT).await.status(), 401, "a new window, a new budget");
