@@ -198,7 +198,14 @@ async fn writer(
             batch.push((dropped_event(clock.now().unix_timestamp(), lost), Write::Insert));
         }
         if !batch.is_empty() {
-            write(&db, batch).await;
+            let count = batch.len();
+            if !write(&db, batch).await {
+                // Lost after retries (disk full, database gone): counted like a drop, and
+                // reported by the next batch that can be written.
+                let lost = u64::try_from(count).unwrap_or(u64::MAX);
+                dropped.pending.fetch_add(lost, Ordering::Relaxed);
+                dropped.total.inc_by(lost);
+            }
         }
         for done in waiters {
             let _ = done.send(());
@@ -222,7 +229,8 @@ fn dropped_event(now: i64, count: u64) -> AuditEventRow {
     }
 }
 
-async fn write(db: &Database, rows: Vec<(AuditEventRow, Write)>) {
+/// Writes a batch, retrying a few times; `false` when it was lost.
+async fn write(db: &Database, rows: Vec<(AuditEventRow, Write)>) -> bool {
     let count = rows.len();
     let (inserts, amends): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, write)| *write == Write::Insert);
     let inserts: Vec<AuditEventRow> = inserts.into_iter().map(|(row, _)| row).collect();
@@ -239,14 +247,15 @@ async fn write(db: &Database, rows: Vec<(AuditEventRow, Write)>) {
             })
             .await;
         match written {
-            Ok(()) => return,
+            Ok(()) => return true,
             Err(error) => {
                 log::warn!("audit write failed attempt={attempt} events={count} error={error}");
                 tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt + 1))).await;
             }
         }
     }
-    log::error!("audit events lost after retries events={count}");
+    log::error!("audit events lost after retries (counted as dropped) events={count}");
+    false
 }
 
 /// The lease that lets one node at a time prune the audit log.

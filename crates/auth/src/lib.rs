@@ -74,6 +74,7 @@ pub struct TokenService {
     failures: FailureAggregator,
     known: KnownClients,
     reload_known: std::sync::atomic::AtomicBool,
+    writable: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
     metrics: TokenMetrics,
     settings: TokenSettings,
     issuer_audience: Audience,
@@ -117,6 +118,7 @@ impl TokenService {
             failures: FailureAggregator::new(settings.failure_limits.window),
             known: KnownClients::default(),
             reload_known: std::sync::atomic::AtomicBool::new(true),
+            writable: std::sync::Mutex::new(None),
             metrics,
             audit,
             usage,
@@ -200,6 +202,30 @@ impl TokenService {
                 false
             }
         }
+    }
+
+    /// Whether the database takes writes (a committed one-row write at most every 5 s; the
+    /// answer is remembered meanwhile). The token endpoint keeps issuing for readable
+    /// credentials without it; admin changes, audit and usage counts need it.
+    pub async fn database_writable(&self) -> bool {
+        let remembered = *self.writable.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((at, writable)) = remembered
+            && at.elapsed() < Duration::from_secs(5)
+        {
+            return writable;
+        }
+        let now = self.clock.now().unix_timestamp();
+        let probe = self
+            .db
+            .run(move |conn| gatepass_store::audit::probe_write(conn, now))
+            .await;
+        if let Err(error) = &probe {
+            log::warn!("the database does not take writes error={error}");
+        }
+        let writable = probe.is_ok();
+        *self.writable.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((std::time::Instant::now(), writable));
+        writable
     }
 
     /// Whether the service can issue tokens: the database answers and a key signs.

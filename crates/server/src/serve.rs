@@ -412,7 +412,10 @@ async fn request_id(
 
 async fn readyz(service: web::Data<TokenService>) -> HttpResponse {
     if service.is_ready().await {
-        HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
+        // Tokens are still issued when writes fail (disk full): ready, but say so.
+        let writable = service.database_writable().await;
+        let status = if writable { "ready" } else { "degraded" };
+        HttpResponse::Ok().json(serde_json::json!({"status": status, "database_writable": writable}))
     } else {
         HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}))
     }

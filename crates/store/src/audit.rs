@@ -83,6 +83,21 @@ pub fn take_lease(conn: &mut Conn, name: &str, now: i64, hold: i64) -> Result<bo
     }
 }
 
+/// Commits a one-row write (a heartbeat in `locks`): fails when the database cannot take
+/// writes (disk full, read-only, a lock held too long).
+pub fn probe_write(conn: &mut Conn, now: i64) -> Result<(), StoreError> {
+    let name = "write_probe";
+    let changed = diesel::update(locks::table.find(name))
+        .set(locks::touched_at.eq(now))
+        .execute(conn)?;
+    if changed == 0 {
+        diesel::insert_into(locks::table)
+            .values((locks::name.eq(name), locks::touched_at.eq(now)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Which audit events a listing wants; every field narrows.
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {

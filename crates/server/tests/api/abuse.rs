@@ -439,3 +439,40 @@ async fn data_files_are_created_private_and_loose_ones_are_warned_about() {
     assert!(warned.is_some(), "{}", app.server_log());
     assert_eq!(mode(&loose), 0o755, "an existing directory is left as it is");
 }
+
+#[tokio::test]
+async fn readyz_reports_a_database_that_takes_no_writes_and_tokens_keep_flowing() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, SqliteConnection};
+
+    let app = spawn_app(gatepass_store::testing::TestBackend::Sqlite).await;
+    let creds = app.seed_client(&ClientSpec::default());
+    let ready = app.get_json("/readyz").await;
+    assert_eq!(ready["database_writable"], true, "{ready}");
+    assert_eq!(ready["status"], "ready");
+    // A write lock held elsewhere stands in for a full disk: reads work, writes fail.
+    let mut lock = SqliteConnection::establish(app.database.url.trim_start_matches("sqlite://")).unwrap();
+    lock.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let degraded = eventually(Duration::from_secs(15), || async {
+        let response = app.http.get(app.url("/readyz")).send().await.ok()?;
+        let status = response.status();
+        let body: Value = response.json().await.ok()?;
+        (body["database_writable"] == false).then_some((status, body))
+    })
+    .await
+    .expect("readyz says the database takes no writes");
+    assert_eq!(degraded.0, 200, "still ready for tokens");
+    assert_eq!(degraded.1["status"], "degraded");
+    assert_eq!(
+        app.token_basic(&creds, &GRANT).await.status(),
+        200,
+        "tokens keep flowing"
+    );
+    lock.batch_execute("ROLLBACK").unwrap();
+    let recovered = eventually(Duration::from_secs(15), || async {
+        let body = app.get_json("/readyz").await;
+        (body["database_writable"] == true).then_some(())
+    })
+    .await;
+    assert!(recovered.is_some(), "recovers without a restart");
+}
