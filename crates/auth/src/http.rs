@@ -161,10 +161,11 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
             error.to_response()
         }
         Outcome::NeedsLookup(_) | Outcome::Fault(_) => {
+            let mut error = TokenError::TemporarilyUnavailable;
             if let Outcome::Fault(cause) = outcome {
                 log::error!("token endpoint fault cause={cause}");
+                error = TokenError::fault(&cause);
             }
-            let error = TokenError::TemporarilyUnavailable;
             service.metrics.refused(error.code());
             error.to_response()
         }
@@ -304,7 +305,7 @@ async fn caller(
             .to_response()),
         Err(Failure::Fault(cause)) => {
             log::error!("client authentication fault cause={cause}");
-            Err(TokenError::TemporarilyUnavailable.to_response())
+            Err(TokenError::fault(&cause).to_response())
         }
     }
 }

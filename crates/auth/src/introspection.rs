@@ -117,7 +117,7 @@ pub(crate) async fn introspect(
         Ok(_) => answer(None),
         Err(error) => {
             log::error!("introspection fault cause={error}");
-            TokenError::TemporarilyUnavailable.to_response()
+            TokenError::fault(&error.to_string()).to_response()
         }
     }
 }

@@ -30,6 +30,11 @@ pub enum StoreError {
     Panicked(String),
 }
 
+impl StoreError {
+    /// How the message of [`StoreError::Panicked`] starts, for callers that carry errors as text.
+    pub const BUG: &'static str = "bug:";
+}
+
 impl From<DieselError> for StoreError {
     fn from(error: DieselError) -> Self {
         match error {
