@@ -183,7 +183,7 @@ impl AdminError {
                 retry: true,
                 ..plain(StatusCode::SERVICE_UNAVAILABLE, "about:blank", "Service Unavailable")
             },
-            Self::Internal(_) => Answer {
+            Self::Internal(_) | Self::Store(StoreError::Panicked(_)) => Answer {
                 detail: "an internal error occurred; it has been logged".to_owned(),
                 ..plain(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -231,8 +231,10 @@ impl ResponseError for AdminError {
             log::error!("admin storage fault: {self:?}");
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
         }
-        if let Self::Internal(cause) = self {
-            log::error!("admin internal error: {cause}");
+        match self {
+            Self::Internal(cause) => log::error!("admin internal error: {cause}"),
+            Self::Store(error @ StoreError::Panicked(_)) => log::error!("admin storage bug: {error}"),
+            _ => {}
         }
         let body = Problem {
             kind: answer.kind,

@@ -194,6 +194,10 @@ pub struct AuditEvent {
     reason: Option<String>,
     request_id: Option<String>,
     source_addr: Option<String>,
+    /// More about the event, e.g. `{"count", "throttled", "first_at", "last_at"}` of an
+    /// aggregated `token.auth_failed`.
+    #[schema(value_type = Option<Object>)]
+    details: Option<serde_json::Value>,
 }
 
 impl AuditEvent {
@@ -209,6 +213,7 @@ impl AuditEvent {
             reason: row.reason.clone(),
             request_id: row.request_id.clone(),
             source_addr: row.source_addr.clone(),
+            details: row.details.as_deref().and_then(|d| serde_json::from_str(d).ok()),
         }
     }
 }

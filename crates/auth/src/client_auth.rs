@@ -121,11 +121,16 @@ impl TokenService {
         self.credentials
             .get_or_load(hash, || async move {
                 let record = db
-                    .run(move |conn| gatepass_store::credentials::find_by_hash(conn, &key))
+                    .run_read(move |conn| gatepass_store::credentials::find_by_hash(conn, &key))
                     .await?;
                 record.as_ref().map(Credential::from_record).transpose()
             })
             .await
+            .inspect(|found| {
+                if let Some(credential) = found {
+                    self.known.learn(&credential.client_id);
+                }
+            })
     }
 
     /// Checks presented credentials at `now`, through the credential cache.

@@ -36,6 +36,19 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// Whether the presented client id is known to exist: the secret matched and
+    /// belongs to it (only its standing failed).
+    pub fn proves_client(self) -> bool {
+        matches!(
+            self,
+            Self::SecretRevoked
+                | Self::SecretExpired
+                | Self::ClientDisabled
+                | Self::ClientExpired
+                | Self::ServiceAccountDisabled
+        )
+    }
+
     /// The reason as written to the audit log.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -26,6 +26,8 @@ pub enum TokenError {
     InvalidTarget,
     /// A fault of ours (database, keys): try again later.
     TemporarilyUnavailable,
+    /// A bug of ours (database work panicked): 500, not an outage.
+    ServerError,
     /// The body is larger than the configured limit.
     PayloadTooLarge,
     /// Not a POST.
@@ -51,6 +53,16 @@ struct Body<'a> {
 }
 
 impl TokenError {
+    /// The answer to a fault: 500 for a bug of ours ([`gatepass_store::StoreError::Panicked`],
+    /// whose message starts with `bug:`), else 503 `temporarily_unavailable`.
+    pub fn fault(cause: &str) -> Self {
+        if cause.starts_with(gatepass_store::StoreError::BUG) {
+            Self::ServerError
+        } else {
+            Self::TemporarilyUnavailable
+        }
+    }
+
     /// The RFC error code.
     pub fn code(self) -> &'static str {
         match self {
@@ -61,6 +73,7 @@ impl TokenError {
             Self::InvalidScope => "invalid_scope",
             Self::InvalidTarget => "invalid_target",
             Self::TemporarilyUnavailable | Self::TooManyFailures { .. } => "temporarily_unavailable",
+            Self::ServerError => "server_error",
         }
     }
 
@@ -85,6 +98,7 @@ impl TokenError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the server can not issue tokens right now; retry later",
             ),
+            Self::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "use POST"),
             Self::TooManyFailures { .. } => (
@@ -126,6 +140,7 @@ impl TokenError {
             | Self::InvalidScope
             | Self::InvalidTarget
             | Self::PayloadTooLarge
+            | Self::ServerError
             | Self::NotPermitted
             | Self::NotTokenOwner => {}
         }
@@ -133,5 +148,24 @@ impl TokenError {
             error: self.code(),
             error_description: description,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gatepass_store::StoreError;
+
+    use super::*;
+
+    #[test]
+    fn a_panic_in_database_work_answers_500_and_an_outage_503() {
+        let bug = TokenError::fault(&StoreError::Panicked("boom".into()).to_string());
+        assert_eq!(bug, TokenError::ServerError);
+        assert_eq!(bug.to_response().status(), StatusCode::INTERNAL_SERVER_ERROR);
+        for outage in [StoreError::Busy, StoreError::Unavailable("down".into())] {
+            let error = TokenError::fault(&outage.to_string());
+            assert_eq!(error, TokenError::TemporarilyUnavailable);
+            assert_eq!(error.to_response().status(), StatusCode::SERVICE_UNAVAILABLE);
+        }
     }
 }

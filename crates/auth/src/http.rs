@@ -8,12 +8,14 @@ use serde::Serialize;
 use utoipa::OpenApi;
 
 use crate::TokenService;
-use crate::audit::AuditEvent;
+use crate::audit::Write;
 use crate::client_auth::{self, Failure, NotPresented};
 use crate::credentials::{Credential, Rejection};
 use crate::error::TokenError;
+use crate::failures::Failure as Failed;
 use crate::grant::{self, Lookup, Outcome, TokenRequest};
 use crate::metadata::Metadata;
+use crate::throttle::address_bucket;
 
 /// Mounts `/oauth2/token`, `/oauth2/introspect`, `/oauth2/revoke`, `/.well-known/jwks.json`
 /// and the metadata documents.
@@ -123,7 +125,7 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
     let (form, resources) = into_form(pairs, "resource");
     if authorization.is_none() && form.unique_value("client_secret").is_none() {
         let client_id = form.unique_value("client_id");
-        let error = refuse(&service, &req, Rejection::NoCredentials, client_id.as_deref(), false);
+        let error = refuse(&service, &req, Rejection::NoCredentials, client_id.as_deref(), false).await;
         service.metrics.refused(error.code());
         return error.to_response();
     }
@@ -165,7 +167,7 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
             client_id,
         } => {
             let basic = matches!(error, TokenError::InvalidClient { basic: true });
-            let error = refuse(&service, &req, rejection, client_id.as_deref(), basic);
+            let error = refuse(&service, &req, rejection, client_id.as_deref(), basic).await;
             service.metrics.refused(error.code());
             error.to_response()
         }
@@ -177,10 +179,11 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
             error.to_response()
         }
         Outcome::NeedsLookup(_) | Outcome::Fault(_) => {
+            let mut error = TokenError::TemporarilyUnavailable;
             if let Outcome::Fault(cause) = outcome {
                 log::error!("token endpoint fault cause={cause}");
+                error = TokenError::fault(&cause);
             }
-            let error = TokenError::TemporarilyUnavailable;
             service.metrics.refused(error.code());
             error.to_response()
         }
@@ -237,42 +240,58 @@ async fn read_pairs(
 }
 
 /// The answer to a failed client authentication: `invalid_client`, or 429 once the client id
-/// or address is over its failure limit. The real reason goes to the audit log and metrics.
-pub(crate) fn refuse(
+/// or address is over its failure limit. The real reason goes to the audit log, aggregated
+/// per (client id or address, reason) and window ([`crate::failures`]).
+pub(crate) async fn refuse(
     service: &TokenService,
     req: &HttpRequest,
     why: Rejection,
     client_id: Option<&str>,
     basic: bool,
 ) -> TokenError {
-    let request_id = req.extensions().get::<RequestId>().cloned();
-    // Only a well-formed client id is written or counted: junk from the wire stays out.
+    let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
+    let address = req.peer_addr().map(|a| a.ip());
+    let by_address = address.and_then(|a| service.throttle.fail_address(a));
+    // Only a client id that exists is counted by id: random ids are counted by address.
     let client = client_id
         .and_then(|id| ClientId::parse(id).ok())
         .map(|id| id.to_string());
-    let address = req.peer_addr().map(|a| a.ip());
-    let throttled = service.throttle.fail(client.as_deref(), address);
-    log::info!(
-        "client authentication failed reason={} client_id={} throttled={}",
-        why.as_str(),
-        client.as_deref().unwrap_or("-"),
-        throttled.is_some(),
-    );
-    service.audit.record(AuditEvent {
-        actor: client.clone().unwrap_or_else(|| "anonymous".to_owned()),
-        action: if throttled.is_some() {
-            "token.throttled"
-        } else {
-            "token.denied"
-        }
-        .to_owned(),
-        target: client,
-        outcome: "failure",
-        reason: Some(why.as_str().to_owned()),
-        request_id: request_id.map(|id| id.to_string()),
-        source_addr: address.map(|a| a.to_string()),
-    });
-    service.metrics.authentication_failed(why.as_str(), throttled.is_some());
+    let real = match client {
+        Some(id) if why.proves_client() || service.known.contains(&id) => Some(id),
+        // Not known yet (created a moment ago elsewhere): ask the database, but only for a
+        // caller whose address is still within its budget, so a flood costs no extra reads.
+        Some(id) if by_address.is_none() => service.client_exists(&id).await.then_some(id),
+        _ => None,
+    };
+    let by_client = real.as_deref().and_then(|id| service.throttle.fail_client(id));
+    let throttled = by_client.into_iter().chain(by_address).max();
+    let failure = Failed {
+        client_id: real.as_deref(),
+        address,
+        reason: why.as_str(),
+        throttled: throttled.is_some(),
+        request_id,
+    };
+    let noted = service.failures.note(&failure, service.clock.now());
+    if noted.opened.is_some() {
+        log::info!(
+            "client authentication failed reason={} client_id={} address={} throttled={} \
+             (more failures of this key in the window are counted in its audit event)",
+            why.as_str(),
+            real.as_deref().unwrap_or("-"),
+            address.map_or_else(|| "-".to_owned(), |a| address_bucket(a).to_string()),
+            throttled.is_some(),
+        );
+    }
+    for (written, write) in noted
+        .closed
+        .into_iter()
+        .map(|w| (w, Write::Amend))
+        .chain(noted.opened.into_iter().map(|w| (w, Write::Insert)))
+    {
+        service.audit.queue(written.row, write, written.real);
+    }
+    service.metrics.authentication_failed(throttled.is_some());
     match throttled {
         Some(retry_after) => TokenError::TooManyFailures { retry_after },
         None => TokenError::InvalidClient { basic },
@@ -308,7 +327,9 @@ async fn caller(
     let presented = match client_auth::presented(authorization, client_id.as_deref(), client_secret.as_deref()) {
         Ok(presented) => presented,
         Err(NotPresented::Nothing) => {
-            return Err(refuse(service, req, Rejection::NoCredentials, None, false).to_response());
+            return Err(refuse(service, req, Rejection::NoCredentials, None, false)
+                .await
+                .to_response());
         }
         Err(NotPresented::Both) => {
             return Err(TokenError::InvalidRequest("use one client authentication method, not both").to_response());
@@ -318,12 +339,12 @@ async fn caller(
     let now = service.clock.now().unix_timestamp();
     match service.authenticate(&presented, now).await {
         Ok(credential) => Ok(credential),
-        Err(Failure::Rejected(why)) => {
-            Err(refuse(service, req, why, Some(&presented.client_id), presented.basic).to_response())
-        }
+        Err(Failure::Rejected(why)) => Err(refuse(service, req, why, Some(&presented.client_id), presented.basic)
+            .await
+            .to_response()),
         Err(Failure::Fault(cause)) => {
             log::error!("client authentication fault cause={cause}");
-            Err(TokenError::TemporarilyUnavailable.to_response())
+            Err(TokenError::fault(&cause).to_response())
         }
     }
 }

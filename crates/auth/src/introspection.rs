@@ -104,7 +104,7 @@ pub(crate) async fn introspect(
     let (jti, client_id) = (claims.jti.clone(), claims.client_id.clone());
     let standing = service
         .db
-        .run(move |conn| {
+        .run_read(move |conn| {
             if gatepass_store::revoked_tokens::is_revoked(conn, &jti)? {
                 return Ok(None);
             }
@@ -117,7 +117,7 @@ pub(crate) async fn introspect(
         Ok(_) => answer(None),
         Err(error) => {
             log::error!("introspection fault cause={error}");
-            TokenError::TemporarilyUnavailable.to_response()
+            TokenError::fault(&error.to_string()).to_response()
         }
     }
 }

@@ -18,10 +18,12 @@ pub mod audit;
 pub mod client_auth;
 pub mod credentials;
 pub mod error;
+pub mod failures;
 mod grant;
 pub mod http;
 mod introspection;
 pub mod keys;
+pub mod known_clients;
 pub mod master_key;
 mod metadata;
 pub mod metrics;
@@ -38,7 +40,9 @@ use oxide_auth::primitives::registrar::RegisteredUrl;
 
 use crate::audit::AuditLog;
 use crate::credentials::CredentialCache;
+use crate::failures::FailureAggregator;
 use crate::keys::KeyManager;
+use crate::known_clients::KnownClients;
 use crate::metrics::TokenMetrics;
 use crate::throttle::{FailureLimits, Throttle};
 use crate::usage::UsageRecorder;
@@ -67,6 +71,10 @@ pub struct TokenService {
     audit: AuditLog,
     usage: Arc<UsageRecorder>,
     throttle: Throttle,
+    failures: FailureAggregator,
+    known: KnownClients,
+    reload_known: std::sync::atomic::AtomicBool,
+    writable: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
     metrics: TokenMetrics,
     settings: TokenSettings,
     issuer_audience: Audience,
@@ -106,7 +114,11 @@ impl TokenService {
             keys,
             pepper: master_key.secret_pepper(),
             credentials: CredentialCache::new(settings.credential_cache_ttl),
-            throttle: Throttle::new(settings.failure_limits),
+            throttle: Throttle::new(settings.failure_limits, Arc::clone(&clock)),
+            failures: FailureAggregator::new(settings.failure_limits.window),
+            known: KnownClients::default(),
+            reload_known: std::sync::atomic::AtomicBool::new(true),
+            writable: std::sync::Mutex::new(None),
             metrics,
             audit,
             usage,
@@ -121,6 +133,35 @@ impl TokenService {
     /// (other nodes see it within `credential_cache_ttl`).
     pub fn forget_credentials(&self) {
         self.credentials.clear();
+        self.reload_known.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Runs until aborted: every second writes the running counts of aggregated
+    /// authentication failures to the audit log (and closes ended windows); reloads the set
+    /// of client ids that exist every 30 s and after an admin change.
+    pub async fn maintain_failures(&self) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut since_reload = 0u32;
+        loop {
+            tick.tick().await;
+            since_reload += 1;
+            if self.reload_known.swap(false, std::sync::atomic::Ordering::Relaxed) || since_reload >= 30 {
+                since_reload = 0;
+                if let Err(error) = self.known.reload(&self.db).await {
+                    log::warn!("could not reload the client ids error={error}");
+                    self.reload_known.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            self.write_failures(false);
+        }
+    }
+
+    /// Queues the pending counts of aggregated failures (`all`: every open window too, at
+    /// shutdown).
+    pub fn write_failures(&self, all: bool) {
+        for written in self.failures.sweep(self.clock.now(), all) {
+            self.audit.queue(written.row, crate::audit::Write::Amend, written.real);
+        }
     }
 
     /// The key manager.
@@ -144,6 +185,47 @@ impl TokenService {
         self.db
             .run(move |conn| gatepass_store::revoked_tokens::prune(conn, now))
             .await
+    }
+
+    /// Whether a client with this id exists (a database read; the answer is remembered
+    /// when it does). A database fault counts as "no": the failure is then counted by address.
+    pub(crate) async fn client_exists(&self, client_id: &str) -> bool {
+        let id = client_id.to_owned();
+        match self.db.run(move |conn| gatepass_store::clients::get(conn, &id)).await {
+            Ok(Some(_)) => {
+                self.known.learn(client_id);
+                true
+            }
+            Ok(None) => false,
+            Err(error) => {
+                log::debug!("client id check failed error={error}");
+                false
+            }
+        }
+    }
+
+    /// Whether the database takes writes (a committed one-row write at most every 5 s; the
+    /// answer is remembered meanwhile). The token endpoint keeps issuing for readable
+    /// credentials without it; admin changes, audit and usage counts need it.
+    pub async fn database_writable(&self) -> bool {
+        let remembered = *self.writable.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((at, writable)) = remembered
+            && at.elapsed() < Duration::from_secs(5)
+        {
+            return writable;
+        }
+        let now = self.clock.now().unix_timestamp();
+        let probe = self
+            .db
+            .run(move |conn| gatepass_store::audit::probe_write(conn, now))
+            .await;
+        if let Err(error) = &probe {
+            log::warn!("the database does not take writes error={error}");
+        }
+        let writable = probe.is_ok();
+        *self.writable.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((std::time::Instant::now(), writable));
+        writable
     }
 
     /// Whether the service can issue tokens: the database answers and a key signs.

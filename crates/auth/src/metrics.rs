@@ -24,10 +24,10 @@ impl TokenMetrics {
         let authentication_failures = IntCounterVec::new(
             Opts::new(
                 "gatepass_client_authentication_failures_total",
-                "Failed client authentications (token, introspection, revocation) by reason; \
-                 throttled=true when answered 429",
+                "Failed client authentications (token, introspection, revocation); \
+                 throttled=true when answered 429 (why each one failed is in the audit log only)",
             ),
-            &["reason", "throttled"],
+            &["throttled"],
         )?;
         registry.register(Box::new(issued.clone()))?;
         registry.register(Box::new(refused.clone()))?;
@@ -47,10 +47,8 @@ impl TokenMetrics {
         self.refused.with_label_values(&[error]).inc();
     }
 
-    pub(crate) fn authentication_failed(&self, reason: &str, throttled: bool) {
+    pub(crate) fn authentication_failed(&self, throttled: bool) {
         let throttled = if throttled { "true" } else { "false" };
-        self.authentication_failures
-            .with_label_values(&[reason, throttled])
-            .inc();
+        self.authentication_failures.with_label_values(&[throttled]).inc();
     }
 }

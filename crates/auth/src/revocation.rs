@@ -72,7 +72,7 @@ pub(crate) async fn revoke(req: HttpRequest, payload: web::Payload, service: web
         }
         Err(error) => {
             log::error!("revocation fault cause={error}");
-            TokenError::TemporarilyUnavailable.to_response()
+            TokenError::fault(&error.to_string()).to_response()
         }
     }
 }

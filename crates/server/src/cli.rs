@@ -178,7 +178,7 @@ pub enum AuditCommand {
         /// Only events before this time (yyyy-MM-ddTHH:mm:ssZ).
         #[arg(long)]
         until: Option<String>,
-        /// Only this action, e.g. token.denied.
+        /// Only this action, e.g. token.auth_failed.
         #[arg(long)]
         action: Option<String>,
         /// Only this actor (a client id, or cli).

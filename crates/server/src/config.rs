@@ -54,7 +54,14 @@ pub struct Settings {
     pub limits: LimitsSection,
     pub keys: KeysSection,
     pub admin: AdminSection,
+    pub audit: AuditSection,
     pub log: LogSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSection {
+    pub retention_days: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +86,8 @@ pub struct ServerSection {
     pub tls_key_file: String,
     pub admin_tls_cert_file: String,
     pub admin_tls_key_file: String,
+    pub body_timeout_ms: u64,
+    pub max_connections_per_address: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,6 +103,7 @@ pub struct LimitsSection {
 pub struct DatabaseSection {
     pub url: String,
     pub pool_size: u32,
+    pub token_read_pool_size: u32,
     pub acquire_timeout_ms: u64,
 }
 
@@ -221,6 +231,9 @@ impl Settings {
             return Err(invalid("server.request_timeout_ms", "must be at least 1"));
         }
         self.validate_tls()?;
+        if self.server.body_timeout_ms == 0 {
+            return Err(invalid("server.body_timeout_ms", "must be at least 1"));
+        }
         if self.limits.failed_auth_window_seconds == 0 {
             return Err(invalid("limits.failed_auth_window_seconds", "must be at least 1"));
         }
@@ -316,6 +329,11 @@ impl Settings {
         }
     }
 
+    /// The total time a request body may take to arrive.
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.server.body_timeout_ms)
+    }
+
     /// The URL and header size limits.
     pub fn head_limits(&self) -> HeadLimits {
         HeadLimits {
@@ -354,6 +372,7 @@ impl Settings {
         DatabaseSettings {
             url,
             pool_size: self.database.pool_size,
+            token_read_pool_size: self.database.token_read_pool_size,
             acquire_timeout: Duration::from_millis(self.database.acquire_timeout_ms),
             min_idle: 1,
         }

@@ -24,7 +24,7 @@ impl Context {
     /// request-path `database.acquire_timeout_ms` (a busy database is no reason to fail a
     /// migration or a rotation an operator asked for) and keeps no idle connection.
     pub fn open(settings: &Settings, patient: bool) -> Result<Self, Box<dyn std::error::Error>> {
-        std::fs::create_dir_all(&settings.data_dir)
+        crate::data_files::prepare_dir(&settings.data_dir)
             .map_err(|e| format!("data_dir {}: {e}", settings.data_dir.display()))?;
         let environment = std::env::var("GATEPASS_MASTER_KEY").ok().filter(|v| !v.is_empty());
         let (master_key, source) = master_key::load(
@@ -44,6 +44,10 @@ impl Context {
             // A one-shot command: wait longer, and keep no idle connection (see `min_idle`).
             database.acquire_timeout = database.acquire_timeout.max(std::time::Duration::from_secs(10));
             database.min_idle = 0;
+        }
+        if let Ok(gatepass_store::Backend::Sqlite(path)) = gatepass_store::Backend::parse(&database.url) {
+            crate::data_files::prepare_sqlite(std::path::Path::new(&path))
+                .map_err(|e| format!("database file {path}: {e}"))?;
         }
         let db = Database::open(&database)?;
         let applied = db.migrate()?;

@@ -9,8 +9,11 @@ mod cli;
 mod commands;
 #[allow(missing_docs)] // each field is a key of config/default.toml, documented there
 pub mod config;
+mod connections;
 mod console;
 pub mod context;
+mod data_files;
+mod deadlines;
 mod in_process;
 mod logging;
 mod metrics;

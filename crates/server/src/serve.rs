@@ -39,6 +39,7 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
 
 /// Runs the server on `listener` with an opened `context` (whose clock tests may drive)
 /// until SIGINT/SIGTERM.
+#[allow(clippy::too_many_lines)] // both listeners' wiring side by side reads best in one place
 pub fn run_with(
     settings: &Settings,
     context: &Context,
@@ -63,26 +64,34 @@ pub fn run_with(
         let admin_listener = settings.admin_bind_addr()?.map(TcpListener::bind).transpose()?;
         let separate_admin = admin_listener.is_some();
         let public_parts = parts.clone();
+        let public_service = parts.service.clone();
         let console = web::Data::new(Console::new(parts.clone(), &issuer));
         let public_console = console.clone();
         let limits = settings.connection_limits();
         let head = settings.head_limits();
+        let body_deadline = crate::deadlines::BodyDeadline(settings.body_timeout());
+        let per_address = settings.server.max_connections_per_address;
+        let public_connections = crate::connections::ConnectionCounts::new(per_address);
         let public = HttpServer::new(move || {
             let parts = public_parts.clone();
             let console = public_console.clone();
             App::new()
                 .app_data(web::Data::new(head))
+                .app_data(web::Data::new(body_deadline))
                 .app_data(console)
                 .configure(move |cfg| {
                     if !separate_admin {
                         crate::console::configure(cfg);
                     }
                 })
+                .wrap(from_fn(crate::deadlines::body_deadline))
                 .wrap(from_fn(head_limits))
+                .wrap(from_fn(crate::connections::refuse_over_cap))
                 .wrap(from_fn(metrics::observe))
                 .wrap(from_fn(request_id))
                 .configure(move |cfg| routes(cfg, &parts, true, !separate_admin))
         })
+        .on_connect(public_connections.on_connect())
         .workers(workers)
         .max_connections(limits.max_connections.div_ceil(workers))
         .client_request_timeout(limits.request_timeout)
@@ -102,13 +111,17 @@ pub fn run_with(
                     let parts = parts.clone();
                     App::new()
                         .app_data(web::Data::new(head))
+                        .app_data(web::Data::new(body_deadline))
                         .app_data(console.clone())
                         .configure(crate::console::configure)
+                        .wrap(from_fn(crate::deadlines::body_deadline))
                         .wrap(from_fn(head_limits))
+                        .wrap(from_fn(crate::connections::refuse_over_cap))
                         .wrap(from_fn(metrics::observe))
                         .wrap(from_fn(request_id))
                         .configure(move |cfg| routes(cfg, &parts, false, true))
                 })
+                .on_connect(crate::connections::ConnectionCounts::new(per_address).on_connect())
                 .workers(1)
                 .max_connections(limits.max_connections)
                 .client_request_timeout(limits.request_timeout)
@@ -143,6 +156,7 @@ pub fn run_with(
         if let Err(error) = usage.flush().await {
             log::error!("usage counts lost at shutdown: {error}");
         }
+        public_service.write_failures(true);
         audit.flush().await;
         log::info!("stopped");
         Ok::<(), Box<dyn std::error::Error>>(())
@@ -211,7 +225,8 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         context.clock.clone(),
     ));
     keys.maintain().await?;
-    let audit = AuditLog::start(context.db.clone(), context.clock.clone());
+    let metrics = Metrics::new()?;
+    let audit = AuditLog::start(context.db.clone(), context.clock.clone(), &metrics.registry)?;
     let usage = Arc::new(UsageRecorder::new(context.db.clone()));
     let usage_flusher = usage.start(std::time::Duration::from_millis(
         settings.tokens.usage_flush_interval_ms,
@@ -223,7 +238,6 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         body_limit: settings.tokens.body_limit_bytes,
         failure_limits: settings.failure_limits(),
     };
-    let metrics = Metrics::new()?;
     let token_metrics = TokenMetrics::new(&metrics.registry)?;
     let service = web::Data::new(TokenService::new(
         context.db.clone(),
@@ -261,6 +275,16 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         context.clock.clone(),
         settings.key_settings().refresh_interval,
     ));
+    let failures = {
+        let service = service.clone();
+        actix_web::rt::spawn(async move { service.maintain_failures().await })
+    };
+    let retention = actix_web::rt::spawn(gatepass_auth::audit::retain(
+        context.db.clone(),
+        context.clock.clone(),
+        settings.audit.retention_days,
+        std::time::Duration::from_secs(600),
+    ));
     let sources = Sources {
         db: context.db.clone(),
         keys: Arc::clone(&keys),
@@ -277,7 +301,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         parts,
         audit,
         usage,
-        background: vec![maintenance, usage_flusher],
+        background: vec![maintenance, usage_flusher, failures, retention],
     })
 }
 
@@ -422,7 +446,10 @@ async fn request_id(
 
 async fn readyz(service: web::Data<TokenService>) -> HttpResponse {
     if service.is_ready().await {
-        HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
+        // Tokens are still issued when writes fail (disk full): ready, but say so.
+        let writable = service.database_writable().await;
+        let status = if writable { "ready" } else { "degraded" };
+        HttpResponse::Ok().json(serde_json::json!({"status": status, "database_writable": writable}))
     } else {
         HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}))
     }

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::schema::audit_events;
+use crate::schema::{audit_events, locks};
 use crate::{Conn, StoreError};
 
 /// One audit event as stored.
@@ -31,6 +31,71 @@ pub fn append(conn: &mut Conn, events: &[AuditEventRow]) -> Result<(), StoreErro
         }
         Ok(())
     })
+}
+
+/// Replaces the details of aggregated events (a running count), inserting those that are
+/// not there (their first write was lost): one transaction.
+pub fn amend(conn: &mut Conn, events: &[AuditEventRow]) -> Result<(), StoreError> {
+    conn.transaction(|conn| {
+        for event in events {
+            let changed = diesel::update(audit_events::table.find(&event.id))
+                .set(audit_events::details.eq(&event.details))
+                .execute(conn)?;
+            if changed == 0 {
+                diesel::insert_into(audit_events::table).values(event).execute(conn)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Deletes at most `batch` events that occurred before `before` (seconds since the epoch);
+/// returns how many.
+pub fn prune(conn: &mut Conn, before: i64, batch: i64) -> Result<usize, StoreError> {
+    let oldest = audit_events::table
+        .select(audit_events::id)
+        .filter(audit_events::occurred_at.lt(before))
+        .order(audit_events::occurred_at)
+        .limit(batch)
+        .load::<String>(conn)?;
+    if oldest.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::delete(audit_events::table.filter(audit_events::id.eq_any(&oldest))).execute(conn)?)
+}
+
+/// Takes the lease `name` until `now + hold` (seconds) if nobody holds it at `now`: one
+/// node at a time does a periodic job, without waiting on a lock. `true`: this caller has it.
+pub fn take_lease(conn: &mut Conn, name: &str, now: i64, hold: i64) -> Result<bool, StoreError> {
+    let taken = diesel::update(locks::table.find(name).filter(locks::touched_at.le(now)))
+        .set(locks::touched_at.eq(now + hold))
+        .execute(conn)?;
+    if taken == 1 {
+        return Ok(true);
+    }
+    match diesel::insert_into(locks::table)
+        .values((locks::name.eq(name), locks::touched_at.eq(now + hold)))
+        .execute(conn)
+    {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Commits a one-row write (a heartbeat in `locks`): fails when the database cannot take
+/// writes (disk full, read-only, a lock held too long).
+pub fn probe_write(conn: &mut Conn, now: i64) -> Result<(), StoreError> {
+    let name = "write_probe";
+    let changed = diesel::update(locks::table.find(name))
+        .set(locks::touched_at.eq(now))
+        .execute(conn)?;
+    if changed == 0 {
+        diesel::insert_into(locks::table)
+            .values((locks::name.eq(name), locks::touched_at.eq(now)))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Which audit events a listing wants; every field narrows.

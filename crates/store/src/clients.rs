@@ -30,6 +30,11 @@ pub fn insert(conn: &mut Conn, row: &ClientRow) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Every client id (for the token endpoint's set of ids that exist).
+pub fn ids(conn: &mut Conn) -> Result<Vec<String>, StoreError> {
+    Ok(clients::table.select(clients::client_id).load(conn)?)
+}
+
 /// The client with this id, if any.
 pub fn get(conn: &mut Conn, client_id: &str) -> Result<Option<ClientRow>, StoreError> {
     Ok(clients::table

@@ -67,6 +67,9 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     /// How long a caller waits for a free connection before the request fails fast.
     pub acquire_timeout: Duration,
+    /// Connections reserved for the token endpoint's reads ([`Database::run_read`]), on top
+    /// of `pool_size`: admin writes waiting on a lock can never take them.
+    pub token_read_pool_size: u32,
     /// Connections kept open while idle. A one-shot command wants 0: with 1, taking the idle
     /// connection makes the pool open another in the background, which a process that
     /// exits right away would interrupt mid-handshake.
@@ -74,11 +77,13 @@ pub struct DatabaseSettings {
 }
 
 impl DatabaseSettings {
-    /// Settings with the default pool size (8), acquire timeout (2 s) and one idle connection.
+    /// Settings with the default pool size (8, plus 4 for token reads), acquire timeout (2 s)
+    /// and one idle connection.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             pool_size: 8,
+            token_read_pool_size: 4,
             acquire_timeout: Duration::from_secs(2),
             min_idle: 1,
         }
@@ -110,20 +115,25 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Per-connection setup. `SQLite`'s busy timeout is the acquire timeout: a caller waits for a
+/// lock at most as long as it would wait for a connection, never the two added up to more.
 #[derive(Debug)]
-struct Session;
+struct Session {
+    busy_timeout_ms: u128,
+}
 
 impl CustomizeConnection<Conn, diesel::r2d2::Error> for Session {
     fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
         let setup = match conn {
-            Conn::Sqlite(_) => {
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
-            }
+            Conn::Sqlite(_) => format!(
+                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                self.busy_timeout_ms
+            ),
             // A statement that hangs (a lock held by a dead node) must not hold a worker.
-            Conn::Postgres(_) => "SET statement_timeout = 10000; SET lock_timeout = 5000;",
+            Conn::Postgres(_) => "SET statement_timeout = 10000; SET lock_timeout = 5000;".to_owned(),
         };
-        conn.batch_execute(setup).map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute(&setup).map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -132,6 +142,8 @@ impl CustomizeConnection<Conn, diesel::r2d2::Error> for Session {
 pub struct Database {
     pool: Pool<Manager>,
     permits: Arc<Semaphore>,
+    read_permits: Arc<Semaphore>,
+    reads: u32,
     acquire_timeout: Duration,
 }
 
@@ -139,15 +151,22 @@ impl Database {
     /// Opens a pool for the backend the URL names.
     pub fn open(settings: &DatabaseSettings) -> Result<Self, StoreError> {
         let backend = Backend::parse(&settings.url)?;
+        let (general, reads) = (settings.pool_size.max(1), settings.token_read_pool_size);
+        // With WAL, readers never wait for the writer: connections of the read budget serve
+        // the token endpoint while admin writes queue on the write lock in their own budget.
         let pool = Pool::builder()
-            .max_size(settings.pool_size.max(1))
-            .min_idle(Some(settings.min_idle.min(settings.pool_size)))
+            .max_size(general + reads)
+            .min_idle(Some(settings.min_idle.min(general)))
             .connection_timeout(settings.acquire_timeout)
-            .connection_customizer(Box::new(Session))
+            .connection_customizer(Box::new(Session {
+                busy_timeout_ms: settings.acquire_timeout.as_millis().max(1),
+            }))
             .build(Manager(backend))?;
         Ok(Self {
             pool,
-            permits: Arc::new(Semaphore::new(settings.pool_size.max(1) as usize)),
+            permits: Arc::new(Semaphore::new(general as usize)),
+            read_permits: Arc::new(Semaphore::new(reads as usize)),
+            reads,
             acquire_timeout: settings.acquire_timeout,
         })
     }
@@ -170,13 +189,36 @@ impl Database {
     /// Runs blocking database work off the async executor.
     ///
     /// At most `pool_size` tasks run at once; a caller that cannot start within the
-    /// acquire timeout gets [`StoreError::Busy`] instead of queueing without bound.
+    /// acquire timeout gets [`StoreError::Busy`] instead of queueing without bound. Work
+    /// that panics is a bug, answered [`StoreError::Panicked`] (500), not an outage.
     pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
     {
-        let permit = tokio::time::timeout(self.acquire_timeout, Arc::clone(&self.permits).acquire_owned())
+        self.run_with(&self.permits, work).await
+    }
+
+    /// Like [`Database::run`], for the token endpoint's reads: a budget of its own
+    /// (`token_read_pool_size`), so they never wait behind admin writes. With no such
+    /// budget configured, the shared one.
+    pub async fn run_read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+    {
+        if self.reads == 0 {
+            return self.run_with(&self.permits, work).await;
+        }
+        self.run_with(&self.read_permits, work).await
+    }
+
+    async fn run_with<T, F>(&self, permits: &Arc<Semaphore>, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+    {
+        let permit = tokio::time::timeout(self.acquire_timeout, Arc::clone(permits).acquire_owned())
             .await
             .map_err(|_| StoreError::Busy)?
             .map_err(|_| StoreError::Busy)?;
@@ -187,7 +229,14 @@ impl Database {
             work(&mut conn)
         })
         .await
-        .map_err(|e| StoreError::Unavailable(format!("database task failed: {e}")))?
+        .map_err(|e| {
+            // Callers log errors with their cause; this one names itself a bug.
+            if e.is_panic() {
+                StoreError::Panicked(e.to_string())
+            } else {
+                StoreError::Unavailable(format!("database task failed: {e}"))
+            }
+        })?
     }
 
     /// The pool right now: (open connections, idle ones, the most it opens).
@@ -243,6 +292,24 @@ mod tests {
             Backend::parse("postgres://u@h/db?gssencmode=require").unwrap(),
             Backend::Postgres("postgres://u@h/db?gssencmode=require".into())
         );
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_database_work_is_a_bug_not_an_outage() {
+        let database = crate::testing::TestDatabase::create(crate::testing::TestBackend::Sqlite).unwrap();
+        let db = Database::open(&DatabaseSettings::new(&database.url)).unwrap();
+        let result: Result<(), StoreError> = db.run(|_| panic!("boom")).await;
+        assert!(matches!(result, Err(StoreError::Panicked(_))), "{result:?}");
+        let read: Result<(), StoreError> = db.run_read(|_| panic!("boom")).await;
+        assert!(matches!(read, Err(StoreError::Panicked(_))), "{read:?}");
+        assert!(db.ping().await.is_ok(), "the budget is given back");
+    }
+
+    #[test]
+    fn the_token_read_budget_is_on_top_of_the_pool() {
+        let database = crate::testing::TestDatabase::create(crate::testing::TestBackend::Sqlite).unwrap();
+        let db = Database::open(&DatabaseSettings::new(&database.url)).unwrap();
+        assert_eq!(db.pool_state().2, 12, "8 shared + 4 for token reads");
     }
 
     #[test]

@@ -25,6 +25,14 @@ pub enum StoreError {
     /// A row holds a value the code cannot read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The database work panicked: a bug of ours (500), not an outage (503).
+    #[error("bug: database work panicked: {0}")]
+    Panicked(String),
+}
+
+impl StoreError {
+    /// How the message of [`StoreError::Panicked`] starts, for callers that carry errors as text.
+    pub const BUG: &'static str = "bug:";
 }
 
 impl From<DieselError> for StoreError {

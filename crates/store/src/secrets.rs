@@ -45,6 +45,23 @@ pub fn list_all(conn: &mut Conn) -> Result<Vec<SecretRow>, StoreError> {
         .load(conn)?)
 }
 
+/// A page of every secret of every client, by client then id (creation order), after the
+/// (`client_id`, `id`) cursor, at most `limit`: exports read them page by page.
+pub fn list_page(conn: &mut Conn, after: Option<(String, String)>, limit: i64) -> Result<Vec<SecretRow>, StoreError> {
+    let mut query = client_secrets::table.select(SecretRow::as_select()).into_boxed();
+    if let Some((client_id, id)) = after {
+        query = query.filter(
+            client_secrets::client_id
+                .gt(client_id.clone())
+                .or(client_secrets::client_id.eq(client_id).and(client_secrets::id.gt(id))),
+        );
+    }
+    Ok(query
+        .order((client_secrets::client_id.asc(), client_secrets::id.asc()))
+        .limit(limit)
+        .load(conn)?)
+}
+
 /// One secret of a client.
 pub fn get(conn: &mut Conn, client_id: &str, secret_id: &str) -> Result<Option<SecretRow>, StoreError> {
     Ok(client_secrets::table

@@ -95,7 +95,7 @@ gatepass_store::both_backends! {
         assert!(!by_cli.is_empty(), "the CLI's changes are on record");
         assert!(by_cli.iter().all(|e| e["actor"] == "cli"));
         let found = crate::helpers::eventually(std::time::Duration::from_secs(3), || async {
-            let (_, denied) = call(&app, &admin, Method::GET, "/admin/v1/audit-events?action=token.denied", None).await;
+            let (_, denied) = call(&app, &admin, Method::GET, "/admin/v1/audit-events?action=token.auth_failed", None).await;
             denied["items"].as_array().unwrap().iter().find(|e| e["reason"] == "unknown_secret").cloned()
         })
         .await

@@ -92,7 +92,10 @@ fn token_cases(
             // RFC 6749 §2.3.1: the same client_id beside Basic is no second method (allowed,
             // standards.rs); a different one is a contradiction.
             "Basic and a different body client_id",
-            basic(form(app, "grant_type=client_credentials&client_id=gpc_01m8s9j08keghtbqfcs39025t7")),
+            basic(form(
+                app,
+                "grant_type=client_credentials&client_id=gpc_01m8s9j08keghtbqfcs39025t7",
+            )),
             invalid_request(),
         ),
         (

@@ -430,7 +430,7 @@ impl TestApp {
     pub async fn audit_reason_recorded(&self, reason: &str) -> bool {
         for _ in 0..50 {
             let events =
-                gatepass_store::audit::list(&mut self.db().conn().unwrap(), Some("token.denied"), 1000).unwrap();
+                gatepass_store::audit::list(&mut self.db().conn().unwrap(), Some("token.auth_failed"), 1000).unwrap();
             if events.iter().any(|e| e.reason.as_deref() == Some(reason)) {
                 return true;
             }

@@ -48,11 +48,15 @@ gatepass_store::both_backends! {
         tokio::time::sleep(Duration::from_millis(2100)).await;
         assert_eq!(status(&app, &attacker).await.0, 401, "a new window after the old one ends");
 
-        let throttled = crate::helpers::eventually(Duration::from_secs(5), || async {
-            let events = gatepass_store::audit::list(&mut app.db().conn().unwrap(), Some("token.throttled"), 10).unwrap();
-            events.first().map(|e| (e.target.clone(), e.reason.clone()))
+        // One aggregated event per window: 4 failures (1 throttled), then 1 in the next.
+        let counted = crate::helpers::eventually(Duration::from_secs(10), || async {
+            let events = gatepass_store::audit::list(&mut app.db().conn().unwrap(), Some("token.auth_failed"), 100).unwrap();
+            let mine: Vec<_> = events.iter().filter(|e| e.target.as_deref() == Some(victim.client_id.as_str())).collect();
+            let details: Vec<Value> = mine.iter().map(|e| serde_json::from_str(e.details.as_deref().unwrap()).unwrap()).collect();
+            let sum = |field: &str| details.iter().map(|d| d[field].as_u64().unwrap()).sum::<u64>();
+            (mine.len() == 2 && sum("count") == 5).then(|| (sum("throttled"), mine[0].reason.clone()))
         }).await;
-        assert_eq!(throttled, Some((Some(victim.client_id.clone()), Some("unknown_secret".into()))), "audited with the real reason");
+        assert_eq!(counted, Some((1, Some("unknown_secret".into()))), "audited with the real reason, every failure counted");
     }
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests: the real `gatepass` binary on a random port, a fresh data
 //! directory each, spoken to over HTTP.
 
+mod abuse;
 mod admin;
 mod admin_authorization;
 mod admin_directory;

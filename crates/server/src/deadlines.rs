@@ -1,0 +1,89 @@
+//! A total deadline for reading a request body (`server.body_timeout_ms`).
+//!
+//! `server.request_timeout_ms` covers only the request head: without this, a connection
+//! that sends a head with `Content-Length: 60000` and then a byte every few seconds holds its
+//! slot forever. The middleware wraps the body stream with a timer started when the head has
+//! been read; when it fires, reading the body fails, and whatever the handler answered is
+//! replaced by 408 with `Connection: close`. Real (I/O) time, not the application `Clock`.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{ConnectionType, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use actix_web::{Error, HttpMessage, HttpResponse, web};
+use futures_core::Stream;
+
+/// The body deadline, as app data.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyDeadline(pub Duration);
+
+/// A body stream that fails once its deadline has passed.
+struct Deadlined {
+    inner: Payload,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    expired: Arc<AtomicBool>,
+}
+
+impl Stream for Deadlined {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Poll::Ready(next) = Pin::new(&mut self.inner).poll_next(cx) {
+            return Poll::Ready(next);
+        }
+        if self.timer.as_mut().poll(cx).is_ready() {
+            self.expired.store(true, Ordering::Relaxed);
+            return Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "request body deadline passed",
+            )))));
+        }
+        Poll::Pending
+    }
+}
+
+/// Gives the request body a total deadline; a body still arriving when it passes gets 408
+/// and the connection is closed.
+pub async fn body_deadline(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let Some(deadline) = req.app_data::<web::Data<BodyDeadline>>().map(|d| d.0) else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let expired = Arc::new(AtomicBool::new(false));
+    let stream = Deadlined {
+        inner: req.take_payload(),
+        timer: Box::pin(tokio::time::sleep(deadline)),
+        expired: Arc::clone(&expired),
+    };
+    req.set_payload(Payload::Stream {
+        payload: Box::pin(stream),
+    });
+    let res = next.call(req).await?;
+    if !expired.load(Ordering::Relaxed) {
+        return Ok(res.map_into_left_body());
+    }
+    log::info!(
+        "request body not received within deadline ms={} path={}",
+        deadline.as_millis(),
+        res.request().path()
+    );
+    let mut timeout = HttpResponse::build(StatusCode::REQUEST_TIMEOUT)
+        .insert_header((header::CONNECTION, HeaderValue::from_static("close")))
+        .json(serde_json::json!({
+            "error": "invalid_request",
+            "error_description": "the request body did not arrive in time",
+        }));
+    timeout.head_mut().set_connection_type(ConnectionType::Close);
+    Ok(res.into_response(timeout).map_into_right_body())
+}
