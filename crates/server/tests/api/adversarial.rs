@@ -88,9 +88,21 @@ fn token_cases(
             )),
             invalid_request(),
         ),
+        // RFC 6749 §2.3.1: Basic plus the *same* client_id is fine (standards.rs); another is not.
         (
-            "Basic and a body client_id",
-            basic(form(app, &format!("grant_type=client_credentials&client_id={id}"))),
+            "Basic and another client_id in the body",
+            basic(form(
+                app,
+                "grant_type=client_credentials&client_id=gpc_01m85tb01me5drr7wnn5zekyn0",
+            )),
+            invalid_request(),
+        ),
+        (
+            "Basic and a homoglyph of its client_id in the body",
+            basic(form(
+                app,
+                &format!("grant_type=client_credentials&client_id={homoglyph}"),
+            )),
             invalid_request(),
         ),
         (
