@@ -414,5 +414,8 @@ mod tests {
         assert_eq!(form.unique_value("grant_type").as_deref(), Some("x"));
         assert!(form.unique_value("resource").is_none());
         assert!(parse_pairs(b"resource=a&scope=a&scope=b", Some("resource")).is_none());
+        // Nothing is set apart when nothing is named, not even a nameless parameter.
+        let form = parse_form(b"=x&grant_type=y").unwrap();
+        assert_eq!(form.unique_value("").as_deref(), Some("x"));
     }
 }
