@@ -22,6 +22,7 @@ bench:
     bash bench/guard.sh
     bash bench/admin.sh
     bash bench/auth-timing.sh
+    bash bench/tls.sh
 
 # Each cargo-fuzz target for 10 minutes (fuzz/README.md).
 fuzz:

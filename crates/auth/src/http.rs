@@ -122,7 +122,7 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
             }
         }
     }
-    let (form, resources) = into_form(pairs, "resource");
+    let (form, resources) = into_form(pairs, Some("resource"));
     if authorization.is_none() && form.unique_value("client_secret").is_none() {
         let client_id = form.unique_value("client_id");
         let error = refuse(&service, &req, Rejection::NoCredentials, client_id.as_deref(), false).await;
@@ -207,7 +207,7 @@ fn authorization(req: &HttpRequest) -> Result<Option<&str>, TokenError> {
 /// Reads a form body of at most `limit` bytes; a repeated parameter is refused (RFC 6749 §3.2).
 async fn read_form(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<NormalizedParameter, TokenError> {
     let pairs = read_pairs(req, payload, limit, None).await?;
-    Ok(into_form(pairs, "").0)
+    Ok(into_form(pairs, None).0)
 }
 
 /// Reads a form body of at most `limit` bytes as its parameters in order; a repeated
@@ -359,7 +359,7 @@ fn is_form(req: &HttpRequest) -> bool {
 
 /// Parses a form body; a repeated parameter (RFC 6749 §3.2) gives `None`.
 pub fn parse_form(body: &[u8]) -> Option<NormalizedParameter> {
-    parse_pairs(body, None).map(|pairs| into_form(pairs, "").0)
+    parse_pairs(body, None).map(|pairs| into_form(pairs, None).0)
 }
 
 /// A form body's parameters in order; a repeated one other than `repeatable` gives `None`.
@@ -376,11 +376,11 @@ fn parse_pairs(body: &[u8], repeatable: Option<&str>) -> Option<Vec<(String, Str
 }
 
 /// The parameters as a form, with the values of `apart` (each, in order) taken out.
-fn into_form(pairs: Vec<(String, String)>, apart: &str) -> (NormalizedParameter, Vec<String>) {
+fn into_form(pairs: Vec<(String, String)>, apart: Option<&str>) -> (NormalizedParameter, Vec<String>) {
     let mut form = NormalizedParameter::new();
     let mut taken = Vec::new();
     for (key, value) in pairs {
-        if key == apart {
+        if Some(key.as_str()) == apart {
             taken.push(value);
         } else {
             form.insert_or_poison(key.into(), value.into());
@@ -430,10 +430,13 @@ mod tests {
     fn several_resources_are_kept_in_order_and_other_repeats_refused() {
         // RFC 8707 §2: `resource` may be repeated; RFC 6749 §3.2: nothing else may.
         let pairs = parse_pairs(b"resource=a&grant_type=x&resource=b", Some("resource")).unwrap();
-        let (form, resources) = into_form(pairs, "resource");
+        let (form, resources) = into_form(pairs, Some("resource"));
         assert_eq!(resources, ["a", "b"]);
         assert_eq!(form.unique_value("grant_type").as_deref(), Some("x"));
         assert!(form.unique_value("resource").is_none());
         assert!(parse_pairs(b"resource=a&scope=a&scope=b", Some("resource")).is_none());
+        // Nothing is set apart when nothing is named, not even a nameless parameter.
+        let form = parse_form(b"=x&grant_type=y").unwrap();
+        assert_eq!(form.unique_value("").as_deref(), Some("x"));
     }
 }

@@ -107,6 +107,16 @@ async fn authorize(req: &ServiceRequest, guard: &RequireScopes) -> Result<Arc<Ac
             .insert_header((header::WWW_AUTHENTICATE, format!("Bearer realm=\"{realm}\"")))
             .json(serde_json::json!({"error": "unauthorized", "error_description": "a bearer token is required"})));
     };
+    // Two Authorization headers: refuse rather than pick one (RFC 6750 §3.1 invalid_request).
+    if req.headers().get_all(header::AUTHORIZATION).nth(1).is_some() {
+        return Err(refuse(
+            realm,
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send one Authorization header, not several",
+            None,
+        ));
+    }
     let token = value
         .to_str()
         .ok()

@@ -88,13 +88,20 @@ fn token_cases(
             )),
             invalid_request(),
         ),
+        // RFC 6749 §2.3.1: Basic plus the *same* client_id is fine (standards.rs); another is not.
         (
-            // RFC 6749 §2.3.1: the same client_id beside Basic is no second method (allowed,
-            // standards.rs); a different one is a contradiction.
-            "Basic and a different body client_id",
+            "Basic and another client_id in the body",
             basic(form(
                 app,
-                "grant_type=client_credentials&client_id=gpc_01m8s9j08keghtbqfcs39025t7",
+                "grant_type=client_credentials&client_id=gpc_01m85tb01me5drr7wnn5zekyn0",
+            )),
+            invalid_request(),
+        ),
+        (
+            "Basic and a homoglyph of its client_id in the body",
+            basic(form(
+                app,
+                &format!("grant_type=client_credentials&client_id={homoglyph}"),
             )),
             invalid_request(),
         ),

@@ -115,6 +115,26 @@ async fn the_middleware_answers_as_rfc_6750_says() {
         assert!(www.starts_with("Bearer realm=\"api\""), "{www}");
         assert!(www.contains(challenge), "{authorization:?}: {www}");
     }
+
+    // Two Authorization headers, even two good ones, are refused, not one of them picked.
+    let twice = test::call_service(
+        &service,
+        test::TestRequest::get()
+            .uri("/sites")
+            .append_header(("authorization", format!("Bearer {token}")))
+            .append_header(("authorization", format!("Bearer {token}")))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(twice.status(), 400);
+    let www = twice
+        .headers()
+        .get("www-authenticate")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(www.contains("error=\"invalid_request\""), "{www}");
 }
 
 #[actix_web::test]
