@@ -166,7 +166,7 @@ test("an administrator runs the whole key life cycle in the browser", async () =
     assert.ok(log.includes(action), `audit log shows ${action}`);
   }
   assert.ok(log.includes(admin.client_id), "actor is the signed-in admin");
-  await page.goto(`${base}/console/audit?action=token.denied`);
+  await page.goto(`${base}/console/audit?action=token.auth_failed`);
   assert.ok((await page.locator("table").textContent()).includes("secret_revoked"), "the refused token request, with its reason");
   await page.goto(`${base}/console/audit`);
   await assertLabelled(page);
