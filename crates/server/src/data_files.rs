@@ -36,7 +36,7 @@ pub fn prepare_sqlite(path: &Path) -> io::Result<()> {
         }
         return Ok(());
     }
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
         prepare(parent, "database directory")?;
     }
     match OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {

@@ -60,6 +60,16 @@ pub async fn body_deadline(
     let Some(deadline) = req.app_data::<web::Data<BodyDeadline>>().map(|d| d.0) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
+    // No body announced (GET, or `Content-Length: 0`): nothing to time.
+    let headers = req.headers();
+    let chunked = headers.contains_key(header::TRANSFER_ENCODING);
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if !chunked && length.unwrap_or(0) == 0 {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
     let expired = Arc::new(AtomicBool::new(false));
     let stream = Deadlined {
         inner: req.take_payload(),
