@@ -20,6 +20,9 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
 use gatepass_auth::throttle::address_bucket;
 
+/// A plain connection, as actix-web hands it to `on_connect`.
+type Tcp = actix_web::rt::net::TcpStream;
+
 /// Open connections per address bucket of one listener.
 #[derive(Clone, Default)]
 pub struct ConnectionCounts {
@@ -64,16 +67,19 @@ impl ConnectionCounts {
         open.get(&address_bucket(address)).copied().unwrap_or(0)
     }
 
-    /// The `on_connect` callback of a listener: registers plain TCP connections.
+    /// The `on_connect` callback of a listener: registers plain TCP and TLS connections.
     pub fn on_connect(&self) -> impl Fn(&dyn Any, &mut Extensions) + Send + Sync + 'static {
         let counts = self.clone();
         move |connection, data| {
             if counts.cap == 0 {
                 return;
             }
-            let peer = connection
-                .downcast_ref::<actix_web::rt::net::TcpStream>()
-                .and_then(|tcp| tcp.peer_addr().ok());
+            let tcp = connection.downcast_ref::<Tcp>().or_else(|| {
+                connection
+                    .downcast_ref::<actix_tls::accept::rustls_0_23::TlsStream<Tcp>>()
+                    .map(|tls| tls.get_ref().0)
+            });
+            let peer = tcp.and_then(|tcp| tcp.peer_addr().ok());
             if let Some(peer) = peer {
                 data.insert(counts.open(peer.ip()));
             }

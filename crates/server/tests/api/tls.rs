@@ -257,3 +257,28 @@ fn a_bad_certificate_file_stops_serve_at_start_naming_the_key() {
         assert!(stderr.contains(named), "{cert} {key}: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn the_per_address_connection_cap_counts_tls_connections_too() {
+    let ca = TestCa::new();
+    let certs = tempfile::tempdir().unwrap();
+    ca.issue(certs.path(), "public", 1);
+    let mut env = tls_env(certs.path(), "public", "");
+    env.push(("GATEPASS__SERVER__MAX_CONNECTIONS_PER_ADDRESS".into(), "2".into()));
+    let app = spawn_tls(&ca, &env).await;
+    // Two clients, each keeping its TLS connection open (keep-alive), hold both places…
+    let holders = [ca.client(), ca.client()];
+    for holder in &holders {
+        assert_eq!(holder.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    }
+    // …so a third connection is refused cleanly (503 and closed), never hung.
+    let refused = ca.client().get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(refused.status(), 503);
+    drop(holders);
+    let served = eventually(std::time::Duration::from_secs(5), || async {
+        let response = ca.client().get(app.url("/healthz")).send().await.ok()?;
+        (response.status() == 200).then_some(())
+    })
+    .await;
+    assert!(served.is_some(), "places free up when connections close");
+}
