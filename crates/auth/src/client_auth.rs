@@ -118,19 +118,19 @@ impl TokenService {
     pub(crate) async fn credential(&self, hash: &SecretHash) -> Result<Option<Arc<Credential>>, String> {
         let db = self.db.clone();
         let key = hash.0;
+        let known = &self.known;
         self.credentials
             .get_or_load(hash, || async move {
                 let record = db
                     .run_read(move |conn| gatepass_store::credentials::find_by_hash(conn, &key))
                     .await?;
+                // Learned when read from the database, not on every cache hit (the hot path).
+                if let Some(record) = &record {
+                    known.learn(&record.client.client_id);
+                }
                 record.as_ref().map(Credential::from_record).transpose()
             })
             .await
-            .inspect(|found| {
-                if let Some(credential) = found {
-                    self.known.learn(&credential.client_id);
-                }
-            })
     }
 
     /// Checks presented credentials at `now`, through the credential cache.
