@@ -1,8 +1,8 @@
 //! What an object can reach — the scopes a caller must be able to grant before it may act
 //! on it (DESIGN §10) — and the one invariant every write keeps: the house is never locked.
 
-use gatepass_core::ScopeSet;
 use gatepass_core::policy::allowed_scopes;
+use gatepass_core::{ScopeSet, Standing};
 use gatepass_store::clients::ClientRow;
 use gatepass_store::{Conn, clients, roles, secrets, service_accounts};
 
@@ -51,21 +51,26 @@ pub fn client_reach(conn: &mut Conn, client: &ClientRow) -> Result<ScopeSet, Adm
 fn standing_admins(conn: &mut Conn, now: i64) -> Result<usize, AdminError> {
     let mut count = 0;
     for client in clients::holding_scope(conn, ADMIN)? {
-        if client.disabled || client.expires_at.is_some_and(|at| at <= now) {
-            continue;
-        }
-        if let Some(id) = &client.service_account_id
-            && service_accounts::get(conn, id)?.is_none_or(|account| account.disabled)
-        {
-            continue;
-        }
+        let service_account_disabled = match &client.service_account_id {
+            None => false,
+            Some(id) => service_accounts::get(conn, id)?.is_none_or(|account| account.disabled),
+        };
         if !client_reach(conn, &client)?.contains(ADMIN) {
             continue;
         }
-        let usable = secrets::list_for_client(conn, &client.client_id)?
-            .iter()
-            .any(|s| s.revoked_at.is_none() && s.expires_at.is_none_or(|at| at > now));
-        if usable {
+        // The token endpoint's own rule: could one of its secrets get a token now?
+        let stands = secrets::list_for_client(conn, &client.client_id)?.iter().any(|secret| {
+            Standing {
+                secret_revoked: secret.revoked_at.is_some(),
+                secret_expires_at: secret.expires_at,
+                client_disabled: client.disabled,
+                client_expires_at: client.expires_at,
+                service_account_disabled,
+            }
+            .check(now)
+            .is_ok()
+        });
+        if stands {
             count += 1;
         }
     }
