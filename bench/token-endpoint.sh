@@ -61,7 +61,7 @@ url_baseline=$(grep -o 'http://[0-9.:]*' "$work/baseline.out" | head -1)
 # --- panva oidc-provider v9 -----------------------------------------------------------
 mkdir -p "$work/peer" && cd "$work/peer"
 npm init -y >/dev/null 2>&1
-# The peer's exact version, so runs compare like with like (DESIGN §9 quotes 9.13).
+# The peer's exact version, so runs compare like with like (the figures in docs/benchmarks.md are against 9.13.3).
 peer_pin=${PEER_VERSION:-9.13.3}
 npm install --silent --no-audit --no-fund "oidc-provider@$peer_pin" >/dev/null 2>&1
 peer_version=$(node -p 'require("oidc-provider/package.json").version')

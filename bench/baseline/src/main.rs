@@ -1,4 +1,4 @@
-//! The practical limit the token-endpoint benchmark compares Gatepass with (DESIGN §9): an
+//! The practical limit the token-endpoint benchmark compares Gatepass with (docs/benchmarks.md): an
 //! actix-web endpoint that reads the form, checks that a Basic header is present and signs an
 //! ES256 JWT with ring — no client lookup, no policy, no audit, no metrics.
 //! `cargo run --release -p token-baseline` prints the address it listens on.

@@ -19,10 +19,12 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use gatepass_core::{Clock, SystemClock};
 use serde::Deserialize;
 use thiserror::Error;
+use time::OffsetDateTime;
 
 /// Why no token could be had.
 #[derive(Clone, Debug, Error)]
@@ -64,7 +66,7 @@ struct ErrorResponse {
 #[derive(Clone)]
 struct Cached {
     token: Arc<str>,
-    refresh_at: Instant,
+    refresh_at: OffsetDateTime,
 }
 
 /// Gets and caches client-credentials tokens. Cheap to clone; clones share the cache.
@@ -83,6 +85,7 @@ struct Inner {
     max_attempts: u32,
     first_backoff: Duration,
     refresh_margin: Option<Duration>,
+    clock: Arc<dyn Clock>,
     cached: Mutex<Option<Cached>>,
     fetching: tokio::sync::Mutex<()>,
 }
@@ -124,6 +127,7 @@ impl TokenSource {
                 max_attempts: 4,
                 first_backoff: Duration::from_millis(100),
                 refresh_margin: None,
+                clock: Arc::new(SystemClock),
                 cached: Mutex::new(None),
                 fetching: tokio::sync::Mutex::new(()),
             }),
@@ -165,6 +169,13 @@ impl TokenSource {
         self
     }
 
+    /// Reads the time from `clock` instead of the system clock (for tests that move time).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.inner_mut().clock = clock;
+        self
+    }
+
     /// A valid access token: the cached one, or a new one.
     pub async fn token(&self) -> Result<Arc<str>, TokenError> {
         if let Some(token) = self.cached() {
@@ -183,7 +194,7 @@ impl TokenSource {
             .min(lifetime.saturating_sub(Duration::from_secs(1)));
         let cached = Cached {
             token: token.into(),
-            refresh_at: Instant::now() + lifetime.saturating_sub(margin),
+            refresh_at: self.inner.clock.now() + lifetime.saturating_sub(margin),
         };
         let token = Arc::clone(&cached.token);
         *self.inner.cached.lock().unwrap_or_else(PoisonError::into_inner) = Some(cached);
@@ -196,10 +207,11 @@ impl TokenSource {
     }
 
     fn cached(&self) -> Option<Arc<str>> {
+        let now = self.inner.clock.now();
         let cached = self.inner.cached.lock().unwrap_or_else(PoisonError::into_inner);
         cached
             .as_ref()
-            .filter(|c| Instant::now() < c.refresh_at)
+            .filter(|c| now < c.refresh_at)
             .map(|c| Arc::clone(&c.token))
     }
 

@@ -1,11 +1,14 @@
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
+use gatepass_core::{Clock, SystemClock};
 use jsonwebtoken::Algorithm;
 
 use crate::introspection::IntrospectionClient;
 
 /// How a [`crate::Validator`] checks tokens.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct GuardConfig {
     /// The issuer URL, compared exactly with `iss`; its metadata names the `jwks_uri`.
     pub issuer: String,
@@ -29,6 +32,26 @@ pub struct GuardConfig {
     /// The client to introspect as, for [`crate::Validator::validate_introspected`] and
     /// `RequireScopes::introspected` (none by default).
     pub introspection: Option<IntrospectionClient>,
+    /// The source of "now" for `exp`, `nbf` and the unknown-`kid` rate limit (the system
+    /// clock by default; tests pass a manual one).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for GuardConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardConfig")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("algorithms", &self.algorithms)
+            .field("leeway", &self.leeway)
+            .field("unknown_kid_refresh_interval", &self.unknown_kid_refresh_interval)
+            .field("default_refresh_interval", &self.default_refresh_interval)
+            .field("token_cache_capacity", &self.token_cache_capacity)
+            .field("max_token_length", &self.max_token_length)
+            .field("http_timeout", &self.http_timeout)
+            .field("introspection", &self.introspection)
+            .finish_non_exhaustive()
+    }
 }
 
 impl GuardConfig {
@@ -45,7 +68,15 @@ impl GuardConfig {
             max_token_length: 8 * 1024,
             http_timeout: Duration::from_secs(5),
             introspection: None,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Reads the time from `clock` instead of the system clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Introspects as this client (holding `gatepass:introspect`) where asked to.

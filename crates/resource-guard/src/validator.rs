@@ -2,11 +2,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gatepass_core::AccessTokenClaims;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Validation, decode, decode_header};
+use time::OffsetDateTime;
 
 use crate::introspection::Introspector;
 use crate::jwks::{KeySet, Source};
@@ -24,8 +25,8 @@ struct Inner {
     source: Option<Source>,
     /// `None` until the first successful fetch.
     keys: RwLock<Option<Arc<KeySet>>>,
-    /// When the last fetch started; one fetch at a time.
-    refresh: tokio::sync::Mutex<Option<Instant>>,
+    /// When the last fetch started, by the configured clock; one fetch at a time.
+    refresh: tokio::sync::Mutex<Option<OffsetDateTime>>,
     /// Verified tokens by SHA-256 of the token.
     verified: moka::sync::Cache<[u8; 32], Arc<AccessTokenClaims>>,
     fetches: AtomicU64,
@@ -116,7 +117,7 @@ impl Validator {
         }
         let fingerprint = fingerprint(token);
         if let Some(claims) = self.inner.verified.get(&fingerprint) {
-            return self.still_valid(claims);
+            return self.in_time(claims);
         }
         if !self.is_ready() {
             // Never loaded the keys: every answer would be a guess, so say "not ready".
@@ -157,12 +158,12 @@ impl Validator {
         validation.set_issuer(&[&config.issuer]);
         validation.set_audience(&[&config.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = config.leeway_secs();
+        // `exp` and `nbf` are checked against the configured clock below, for fresh and
+        // cached tokens alike; jsonwebtoken would read the system clock.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         let data = decode::<AccessTokenClaims>(token, key, &validation).map_err(|e| match e.kind() {
             ErrorKind::InvalidSignature => ValidationError::BadSignature,
-            ErrorKind::ExpiredSignature => ValidationError::Expired,
-            ErrorKind::ImmatureSignature => ValidationError::NotYetValid,
             ErrorKind::InvalidIssuer => ValidationError::WrongIssuer,
             ErrorKind::InvalidAudience => ValidationError::WrongAudience,
             ErrorKind::MissingRequiredClaim(_) | ErrorKind::InvalidClaimFormat(_) | ErrorKind::Json(_) => {
@@ -170,15 +171,17 @@ impl Validator {
             }
             _ => ValidationError::Malformed,
         })?;
-        let claims = Arc::new(data.claims);
+        let claims = self.in_time(Arc::new(data.claims))?;
         self.inner.verified.insert(fingerprint, Arc::clone(&claims));
         Ok(claims)
     }
 
-    /// A cached token is re-checked against the clock only.
-    fn still_valid(&self, claims: Arc<AccessTokenClaims>) -> Result<Arc<AccessTokenClaims>, ValidationError> {
-        let now = jsonwebtoken::get_current_timestamp() as i64;
-        let leeway = self.inner.config.leeway_secs() as i64;
+    /// `claims` if `exp` and `nbf` hold now, within the leeway; a cached token is
+    /// re-checked against the clock only.
+    fn in_time(&self, claims: Arc<AccessTokenClaims>) -> Result<Arc<AccessTokenClaims>, ValidationError> {
+        let config = &self.inner.config;
+        let now = config.clock.now().unix_timestamp();
+        let leeway = config.leeway_secs() as i64;
         if claims.exp + leeway <= now {
             Err(ValidationError::Expired)
         } else if claims.nbf - leeway > now {
@@ -233,10 +236,11 @@ impl Inner {
             return self.config.default_refresh_interval;
         };
         let mut last = self.refresh.lock().await;
-        if last.is_some_and(|at| at.elapsed() < min_interval) {
+        let now = self.config.clock.now();
+        if last.is_some_and(|at| now - at < min_interval) {
             return self.config.default_refresh_interval;
         }
-        *last = Some(Instant::now());
+        *last = Some(now);
         self.fetches.fetch_add(1, Ordering::Relaxed);
         match source.fetch().await {
             Ok((set, max_age)) => {

@@ -218,14 +218,18 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
     {
-        let permit = tokio::time::timeout(self.acquire_timeout, Arc::clone(permits).acquire_owned())
+        // One deadline for the permit and the connection together: a caller waits at most
+        // the acquire timeout in all, never once for each.
+        let deadline = tokio::time::Instant::now() + self.acquire_timeout;
+        let permit = tokio::time::timeout_at(deadline, Arc::clone(permits).acquire_owned())
             .await
             .map_err(|_| StoreError::Busy)?
             .map_err(|_| StoreError::Busy)?;
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let mut conn = pool.get()?;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let mut conn = pool.get_timeout(left.max(Duration::from_millis(1)))?;
             work(&mut conn)
         })
         .await

@@ -5,7 +5,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// The database URL names a backend this build does not support.
-    #[error("database.url {0:?} is not supported: use sqlite://PATH")]
+    #[error("database.url {0:?} is not supported: use sqlite://PATH or postgres://USER@HOST:PORT/DB")]
     UnsupportedUrl(String),
     /// No connection could be made or taken from the pool.
     #[error("database unavailable: {0}")]

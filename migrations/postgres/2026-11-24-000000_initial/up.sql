@@ -83,7 +83,7 @@ CREATE INDEX audit_events_target ON audit_events(target);
 
 -- Named locks: a transaction that updates a row here holds that name until it ends, on
 -- SQLite (the database write lock) and PostgreSQL (a row lock) alike. Used so that two
--- nodes can not change the signing-key schedule, or one client's secrets, at once.
+-- nodes can not change the signing-key schedule at once.
 CREATE TABLE locks (
     name       TEXT PRIMARY KEY NOT NULL,
     touched_at BIGINT NOT NULL DEFAULT 0
@@ -93,7 +93,8 @@ INSERT INTO locks (name) VALUES ('signing_keys');
 -- Four-eyes requests: a change waiting for a second, different admin.
 CREATE TABLE approvals (
     id           TEXT PRIMARY KEY NOT NULL,    -- UUIDv7
-    action       TEXT NOT NULL,                -- client.create | service_account.create | role.create
+    action       TEXT NOT NULL,                -- a PendingChange: client.create | client.change | secret.create |
+                                               -- service_account.create | service_account.change | role.create | role.change
     payload      TEXT NOT NULL,                -- the request, JSON
     requested_by TEXT NOT NULL,
     requested_at BIGINT NOT NULL,

@@ -268,6 +268,14 @@ pub fn rotate(
     now: i64,
     forced: bool,
 ) -> Result<Plan, KeyError> {
+    // Nearly every call (each `refresh_interval`, on every node) finds nothing due: decide
+    // that from a plain read, before making and sealing a key only to throw it away. What
+    // the read says is due is decided again under the lock.
+    let times: Vec<KeyTimes> = signing_keys::list(conn)?.iter().map(times_of).collect();
+    let unlocked = schedule::plan(&times, now, settings, forced);
+    if !matches!(unlocked, Plan::Create { .. }) {
+        return Ok(unlocked);
+    }
     // Made before the transaction so the write lock is held only for the writes.
     let kid = Kid::generate();
     let fresh = material::generate(settings.algorithm, &kid)?;

@@ -279,15 +279,11 @@ async fn connections_over_the_per_address_cap_are_refused_cleanly_and_others_are
     std::io::Write::write_all(&mut &held[0], b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     assert!(status_line(&held[0]).starts_with("HTTP/1.1 200"));
     drop(held.pop());
-    let mut again = None;
-    for _ in 0..20 {
+    let again = eventually(Duration::from_secs(5), || async {
         let stream = connect_from(&app, "127.0.0.2").await;
-        if status_line(&stream).starts_with("HTTP/1.1 200") {
-            again = Some(stream);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        status_line(&stream).starts_with("HTTP/1.1 200").then_some(stream)
+    })
+    .await;
     assert!(again.is_some(), "a closed connection gives its place back");
 }
 
@@ -327,13 +323,13 @@ async fn token_requests_that_miss_the_cache_are_answered_while_admin_writes_wait
     })
     .await;
     assert!(held.is_some(), "the admin writes wait for the lock");
+    // Every slot of the shared budget is taken and stays taken until COMMIT: a request that
+    // had to wait for one would answer 503 after the acquire timeout, never 200.
     for creds in &clients {
-        let started = std::time::Instant::now();
         let status = app.token_basic(creds, &GRANT).await.status();
-        assert_eq!(status, 200, "a token request that misses the cache is answered");
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "without waiting for the writes"
+        assert_eq!(
+            status, 200,
+            "a token request that misses the cache is answered, from its own budget"
         );
     }
     lock.batch_execute("COMMIT").unwrap();

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{ClientSpec, Credentials, TestApp, fresh_secret, spawn_app, spawn_app_with};
+use crate::helpers::{
+    ClientSpec, Credentials, TestApp, eventually, fresh_secret, spawn_app, spawn_app_with, spawn_with_clock_and,
+};
 
 const GRANT: [(&str, &str); 1] = [("grant_type", "client_credentials")];
 
@@ -22,11 +24,10 @@ async fn status(app: &TestApp, creds: &Credentials) -> (u16, Option<String>, Val
 
 gatepass_store::both_backends! {
     async fn failed_authentication_is_limited_per_client_id_and_never_stops_a_valid_caller(backend) {
-        let app = spawn_app_with(backend, &[
-            ("GATEPASS__LIMITS__FAILED_AUTH_PER_CLIENT", "3"),
-            ("GATEPASS__LIMITS__FAILED_AUTH_PER_ADDRESS", "0"),
-            ("GATEPASS__LIMITS__FAILED_AUTH_WINDOW_SECONDS", "2"),
-        ]).await;
+        let (app, clock) = spawn_with_clock_and(
+            backend,
+            "[limits]\nfailed_auth_per_client = 3\nfailed_auth_per_address = 0\nfailed_auth_window_seconds = 2\n",
+        ).await;
         let victim = app.seed_client(&ClientSpec::default());
         let bystander = app.seed_client(&ClientSpec::default());
         let attacker = Credentials { client_id: victim.client_id.clone(), secret: fresh_secret() };
@@ -45,18 +46,20 @@ gatepass_store::both_backends! {
         let stranger = Credentials { client_id: bystander.client_id.clone(), secret: fresh_secret() };
         assert_eq!(status(&app, &stranger).await.0, 401, "another client id has its own budget");
 
-        tokio::time::sleep(Duration::from_millis(2100)).await;
+        clock.advance(time::Duration::milliseconds(1900));
+        assert_eq!(status(&app, &attacker).await.0, 429, "still the same window");
+        clock.advance(time::Duration::milliseconds(200));
         assert_eq!(status(&app, &attacker).await.0, 401, "a new window after the old one ends");
 
-        // One aggregated event per window: 4 failures (1 throttled), then 1 in the next.
+        // One aggregated event per window: 5 failures (2 throttled), then 1 in the next.
         let counted = crate::helpers::eventually(Duration::from_secs(10), || async {
             let events = gatepass_store::audit::list(&mut app.db().conn().unwrap(), Some("token.auth_failed"), 100).unwrap();
             let mine: Vec<_> = events.iter().filter(|e| e.target.as_deref() == Some(victim.client_id.as_str())).collect();
             let details: Vec<Value> = mine.iter().map(|e| serde_json::from_str(e.details.as_deref().unwrap()).unwrap()).collect();
             let sum = |field: &str| details.iter().map(|d| d[field].as_u64().unwrap()).sum::<u64>();
-            (mine.len() == 2 && sum("count") == 5).then(|| (sum("throttled"), mine[0].reason.clone()))
+            (mine.len() == 2 && sum("count") == 6).then(|| (sum("throttled"), mine[0].reason.clone()))
         }).await;
-        assert_eq!(counted, Some((1, Some("unknown_secret".into()))), "audited with the real reason, every failure counted");
+        assert_eq!(counted, Some((2, Some("unknown_secret".into()))), "audited with the real reason, every failure counted");
     }
 }
 
@@ -175,26 +178,30 @@ gatepass_store::both_backends! {
         for _ in 0..3 {
             assert_eq!(status(&app, &creds).await.0, 200);
         }
-        // A request whose body is still arriving when SIGTERM comes.
+        // A connection the server has certainly accepted (it answered a first request on it),
+        // then a second request on it whose body is still arriving when SIGTERM comes.
         let body = format!("grant_type=client_credentials&client_id={}&client_secret={}", creds.client_id, creds.secret);
-        let (head, tail) = body.split_at(10);
+        let request = |body: &str| format!("POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}", body.len());
         let address = app.address.trim_start_matches("http://").to_owned();
         let mut stream = std::net::TcpStream::connect(&address).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        write!(stream, "POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{head}", body.len()).unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        stream.write_all(request(&body).as_bytes()).unwrap();
+        assert!(read_response(&mut stream).starts_with("HTTP/1.1 200"), "the first request on the connection");
+        let second = request(&body);
+        let (head, tail) = second.split_at(second.len() - body.len() + 10);
+        stream.write_all(head.as_bytes()).unwrap();
         app.signal("TERM");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert!(std::net::TcpStream::connect(&address).is_err(), "no new connections once stopping");
+        let closed = eventually(Duration::from_secs(10), || async {
+            std::net::TcpStream::connect(&address).is_err().then_some(())
+        }).await;
+        assert!(closed.is_some(), "no new connections once stopping");
         stream.write_all(tail.as_bytes()).unwrap();
-        let mut answer = [0u8; 64];
-        let read = stream.read(&mut answer).unwrap();
-        assert!(String::from_utf8_lossy(&answer[..read]).starts_with("HTTP/1.1 200"), "the request in flight finished");
+        assert!(read_response(&mut stream).starts_with("HTTP/1.1 200"), "the request in flight finished");
         drop(stream);
         assert!(app.stop().success(), "exit 0");
         let mut conn = app.db().conn().unwrap();
         let secret = gatepass_store::secrets::list_for_client(&mut conn, &creds.client_id).unwrap().remove(0);
-        assert_eq!(secret.use_count, 4, "every token counted, the one in flight too");
+        assert_eq!(secret.use_count, 5, "every token counted, the one in flight too");
     }
 }
 
@@ -264,4 +271,28 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() 
         started.elapsed() < Duration::from_secs(5),
         "after about a second, not never"
     );
+}
+
+/// One HTTP/1.1 response read off `stream`: the head, then `Content-Length` bytes of body.
+fn read_response(stream: &mut std::net::TcpStream) -> String {
+    let mut answer = Vec::new();
+    let mut byte = [0u8; 1];
+    while !answer.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).unwrap() == 0 {
+            break;
+        }
+        answer.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&answer).into_owned();
+    let length = head
+        .lines()
+        .find_map(|line| {
+            line.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).unwrap();
+    head + &String::from_utf8_lossy(&body)
 }
