@@ -4,10 +4,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use time::OffsetDateTime;
 use tokio::sync::OnceCell;
 
 use gatepass_core::policy::ClientAllowance;
-use gatepass_core::{Audience, Lapse, SecretHash, Standing};
+use gatepass_core::{Audience, Clock, Lapse, SecretHash, Standing};
 use gatepass_store::StoreError;
 use gatepass_store::credentials::CredentialRecord;
 
@@ -145,39 +146,55 @@ impl Credential {
     }
 }
 
-/// Recently read credentials by secret hash. Entries live `ttl` (default 500 ms), which
-/// bounds how long a revocation made elsewhere (another node, the CLI) takes to bite.
-/// Failed lookups are not cached. Concurrent misses for one hash share one database read,
-/// so an entry expiring under load does not send every in-flight request to the database.
+/// Recently read credentials by secret hash. An entry is fresh for `ttl` (default 500 ms) by
+/// the server's clock, which bounds how long a revocation made elsewhere (another node, the
+/// CLI) takes to bite. Failed lookups are not cached. Concurrent misses for one hash share
+/// one database read, so an entry expiring under load does not send every in-flight request
+/// to the database.
 pub struct CredentialCache {
-    entries: moka::sync::Cache<[u8; 32], Arc<Credential>>,
+    entries: moka::sync::Cache<[u8; 32], Entry>,
     loading: Mutex<HashMap<[u8; 32], Arc<OnceCell<Loaded>>>>,
+    ttl: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+/// A credential and when it was read, by the clock.
+#[derive(Clone)]
+struct Entry {
+    credential: Arc<Credential>,
+    read_at: OffsetDateTime,
 }
 
 /// What one shared load produced: the credential, none, or the store's error message.
 type Loaded = Result<Option<Arc<Credential>>, String>;
 
+/// How long past its freshness an entry may stay in memory (bounded by the capacity
+/// anyway): freshness is judged by the clock, this only gives the memory back.
+const KEEP_STALE: Duration = Duration::from_secs(60);
+
 impl CredentialCache {
-    /// A cache with this entry lifetime.
-    pub fn new(ttl: Duration) -> Self {
+    /// A cache whose entries are fresh for `ttl` by `clock`.
+    pub fn new(ttl: Duration, clock: Arc<dyn Clock>) -> Self {
         Self {
             entries: moka::sync::Cache::builder()
                 .max_capacity(100_000)
-                .time_to_live(ttl)
+                .time_to_live(ttl + KEEP_STALE)
                 .build(),
             loading: Mutex::new(HashMap::new()),
+            ttl,
+            clock,
         }
     }
 
-    /// The cached credential for `hash`.
     /// Drops every cached credential, so the next request of each reads the database again.
     pub fn clear(&self) {
         self.entries.invalidate_all();
     }
 
-    /// The cached credential for `hash`, if any.
+    /// The cached credential for `hash`, if there is one still fresh.
     pub fn get(&self, hash: &SecretHash) -> Option<Arc<Credential>> {
-        self.entries.get(&hash.0)
+        let entry = self.entries.get(&hash.0)?;
+        (self.clock.now() - entry.read_at < self.ttl).then_some(entry.credential)
     }
 
     /// The credential for `hash`, loading it with `load` on a miss. Callers that miss
@@ -198,7 +215,11 @@ impl CredentialCache {
             .get_or_init(|| async {
                 let loaded = load().await.map(|found| found.map(Arc::new)).map_err(|e| e.to_string());
                 if let Ok(Some(credential)) = &loaded {
-                    self.entries.insert(hash.0, Arc::clone(credential));
+                    let entry = Entry {
+                        credential: Arc::clone(credential),
+                        read_at: self.clock.now(),
+                    };
+                    self.entries.insert(hash.0, entry);
                 }
                 loaded
             })
@@ -295,7 +316,10 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_misses_share_one_load_and_failures_are_not_cached() {
-        let cache = Arc::new(CredentialCache::new(Duration::from_secs(60)));
+        let clock = Arc::new(gatepass_core::ManualClock::new(
+            time::macros::datetime!(2026-12-01 12:00 UTC),
+        ));
+        let cache = Arc::new(CredentialCache::new(Duration::from_secs(60), clock.clone()));
         let loads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let hash = SecretHash([7; 32]);
         let mut waiting = tokio::task::JoinSet::new();
@@ -328,6 +352,14 @@ mod tests {
             "the error was not cached"
         );
         assert!(cache.get(&other).is_none(), "absence is not cached");
+
+        // Fresh for exactly the ttl by the clock, then read again.
+        clock.advance(time::Duration::seconds(59));
+        assert!(cache.get(&hash).is_some(), "fresh within the ttl");
+        clock.advance(time::Duration::seconds(1));
+        assert!(cache.get(&hash).is_none(), "stale once the ttl has passed on the clock");
+        let reloaded = cache.get_or_load(&hash, || async { Ok(None) }).await.unwrap();
+        assert!(reloaded.is_none(), "a stale entry is read again, not served");
     }
 
     #[test]

@@ -113,7 +113,7 @@ impl TokenService {
             db,
             keys,
             pepper: master_key.secret_pepper(),
-            credentials: CredentialCache::new(settings.credential_cache_ttl),
+            credentials: CredentialCache::new(settings.credential_cache_ttl, Arc::clone(&clock)),
             throttle: Throttle::new(settings.failure_limits, Arc::clone(&clock)),
             failures: FailureAggregator::new(settings.failure_limits.window),
             known: KnownClients::default(),

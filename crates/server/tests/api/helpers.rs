@@ -178,6 +178,14 @@ pub async fn spawn_with_clock(backend: TestBackend) -> (TestApp, Arc<ManualClock
 /// [`spawn_with_clock`] with more configuration (`toml`: whole sections, e.g. `[keys]\n…`).
 pub async fn spawn_with_clock_and(backend: TestBackend, toml: &str) -> (TestApp, Arc<ManualClock>) {
     let database = Arc::new(TestDatabase::create(backend).expect("test database"));
+    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
+    (spawn_in_process(&database, &clock, toml).await, clock)
+}
+
+/// A node in this process on `database`, reading `clock`; several may share both, as nodes
+/// of one deployment share a database (and, here, a clock the test moves). It runs until
+/// the test process ends.
+pub async fn spawn_in_process(database: &Arc<TestDatabase>, clock: &Arc<ManualClock>, toml: &str) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     // The development key file of the data directory, so the CLI (given the same key) agrees.
     std::fs::write(dir.path().join("master.key"), STANDARD.encode(MASTER_KEY)).unwrap();
@@ -190,7 +198,6 @@ pub async fn spawn_with_clock_and(backend: TestBackend, toml: &str) -> (TestApp,
     std::fs::write(&config, toml).unwrap();
     let settings = Settings::load(Some(&config)).unwrap();
     let mut context = Context::open(&settings, false).unwrap();
-    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
     context.clock = clock.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
@@ -205,7 +212,7 @@ pub async fn spawn_with_clock_and(backend: TestBackend, toml: &str) -> (TestApp,
         ],
         dir,
         http: http_client(),
-        database,
+        database: Arc::clone(database),
         child: None,
     };
     let ready = eventually(Duration::from_secs(30), || async {
@@ -214,7 +221,7 @@ pub async fn spawn_with_clock_and(backend: TestBackend, toml: &str) -> (TestApp,
     })
     .await;
     assert!(ready.is_some(), "the in-process server did not get ready");
-    (app, clock)
+    app
 }
 
 /// How long a command the tests run may take before it counts as hung.

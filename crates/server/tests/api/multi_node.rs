@@ -1,15 +1,20 @@
 //! Several `gatepass` processes on one PostgreSQL database behave as one server; a
 //! database outage answers 503 and heals by itself. Usage counts are written behind.
 
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use gatepass_core::{Clock, ManualClock};
 
 use gatepass_store::testing::{TestBackend, TestDatabase};
 use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::helpers::{ClientSpec, Credentials, TestApp, eventually, spawn_app_with, spawn_node, verify_with_jwks};
+use crate::helpers::{
+    ClientSpec, Credentials, TestApp, eventually, spawn_app_with, spawn_in_process, spawn_node, verify_with_jwks,
+};
 
 const GRANT: [(&str, &str); 1] = [("grant_type", "client_credentials")];
 
@@ -51,7 +56,7 @@ gatepass_store::both_backends! {
 
 #[tokio::test]
 #[cfg_attr(gatepass_no_postgres, ignore = "needs PostgreSQL: set GATEPASS_TEST_DATABASE_URL")]
-async fn two_nodes_share_keys_and_usage_and_see_a_revocation_within_a_second() {
+async fn two_nodes_share_keys_and_usage_and_both_see_a_revocation() {
     let Some(database) = postgres() else { return };
     let fast_flush = [("GATEPASS__TOKENS__USAGE_FLUSH_INTERVAL_MS", "60000")];
     let mut a = spawn_node(&database, &fast_flush);
@@ -78,36 +83,69 @@ async fn two_nodes_share_keys_and_usage_and_see_a_revocation_within_a_second() {
         issued += 2;
     }
 
-    // Revoke (as an admin on node A would) and time how long each node keeps issuing.
+    // Revoke (as an admin on node A would): both nodes stop issuing without a restart. How
+    // soon, exactly, is the clock's business: see the in-process test below.
     let secret_id = gatepass_store::secrets::list_for_client(&mut a.db().conn().unwrap(), &creds.client_id).unwrap()[0]
         .id
         .clone();
-    let revoked_at = Instant::now();
     gatepass_store::secrets::revoke(&mut a.db().conn().unwrap(), &secret_id, crate::helpers::now()).unwrap();
-    let mut stopped = [None, None];
-    while stopped.iter().any(Option::is_none) && revoked_at.elapsed() < Duration::from_secs(5) {
-        for (i, node) in [&a, &b].into_iter().enumerate() {
-            if stopped[i].is_none() {
+    let (stopped, counted) = ([Cell::new(false), Cell::new(false)], Cell::new(issued));
+    let seen = eventually(Duration::from_secs(10), || async {
+        for (node, stopped) in [&a, &b].into_iter().zip(&stopped) {
+            if !stopped.get() {
                 match token(node, &creds).await.0 {
-                    200 => issued += 1,
-                    401 => stopped[i] = Some(revoked_at.elapsed()),
+                    200 => counted.set(counted.get() + 1),
+                    401 => stopped.set(true),
                     other => panic!("unexpected status {other}"),
                 }
             }
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let slowest = stopped
-        .iter()
-        .map(|s| s.expect("a node kept issuing tokens"))
-        .max()
-        .unwrap();
-    eprintln!("revocation seen by both nodes after {} ms", slowest.as_millis());
-    assert!(slowest <= Duration::from_secs(1), "took {slowest:?}");
+        stopped.iter().all(Cell::get).then_some(())
+    })
+    .await;
+    assert!(seen.is_some(), "a node kept issuing tokens after the revocation");
+    let issued = counted.get();
 
     // Every token either node issued is counted once.
     assert!(a.stop().success() && b.stop().success());
     assert_eq!(usage(&a, &creds).0, issued);
+}
+
+// Multi-threaded: two servers run in this process while the test waits on them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(gatepass_no_postgres, ignore = "needs PostgreSQL: set GATEPASS_TEST_DATABASE_URL")]
+async fn a_revocation_bites_on_every_node_once_the_credential_cache_ttl_has_passed() {
+    let Some(database) = postgres() else { return };
+    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
+    let toml = "[tokens]\ncredential_cache_ttl_ms = 500\n";
+    let a = spawn_in_process(&database, &clock, toml).await;
+    let b = spawn_in_process(&database, &clock, toml).await;
+    let creds = a.seed_client(&ClientSpec::default());
+    for node in [&a, &b] {
+        assert_eq!(token(node, &creds).await.0, 200, "each node has read the credential");
+    }
+    let secret_id = gatepass_store::secrets::list_for_client(&mut a.db().conn().unwrap(), &creds.client_id).unwrap()[0]
+        .id
+        .clone();
+    let revoked_at = clock.now().unix_timestamp();
+    gatepass_store::secrets::revoke(&mut a.db().conn().unwrap(), &secret_id, revoked_at).unwrap();
+
+    clock.advance(time::Duration::milliseconds(499));
+    for node in [&a, &b] {
+        assert_eq!(
+            token(node, &creds).await.0,
+            200,
+            "inside the cache ttl a node may still answer from what it read"
+        );
+    }
+    clock.advance(time::Duration::milliseconds(1));
+    for node in [&a, &b] {
+        assert_eq!(
+            token(node, &creds).await.0,
+            401,
+            "refused on every node once the ttl has passed"
+        );
+    }
 }
 
 #[tokio::test]
@@ -167,15 +205,21 @@ async fn terminated_database_connections_are_replaced_without_a_restart() {
     assert_eq!(token(&app, &creds).await.0, 200);
 
     database.terminate_connections();
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let mut statuses = Vec::new();
-    for _ in 0..10 {
-        statuses.push(token(&app, &creds).await.0);
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    // Requests go on while the pool finds its connections dead and opens new ones: every
+    // answer is a success or a clean 503, and success comes back by itself.
+    let statuses = RefCell::new(Vec::new());
+    let healed = eventually(Duration::from_secs(15), || async {
+        let status = token(&app, &creds).await.0;
+        let mut seen = statuses.borrow_mut();
+        seen.push(status);
+        // Three answers in (each 100 ms apart, past the cache ttl), the database was needed.
+        (seen.len() > 3 && status == 200).then_some(())
+    })
+    .await;
+    let statuses = statuses.into_inner();
     assert!(statuses.iter().all(|s| *s == 200 || *s == 503), "{statuses:?}");
-    assert_eq!(*statuses.last().unwrap(), 200, "{statuses:?}");
+    assert!(healed.is_some(), "{statuses:?}");
     assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 200);
 }
 
@@ -233,8 +277,13 @@ async fn an_unreachable_database_answers_503_and_service_returns_by_itself() {
     assert_eq!(token(&app, &creds).await.0, 200);
 
     let port = proxy.cut();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let response = app.token_basic(&creds, &GRANT).await;
+    // Once the cached credential (100 ms) is gone, the database is needed and unreachable.
+    let response = eventually(Duration::from_secs(10), || async {
+        let response = app.token_basic(&creds, &GRANT).await;
+        (response.status() != 200).then_some(response)
+    })
+    .await
+    .expect("the token endpoint notices the database is gone");
     assert_eq!(response.status(), 503);
     assert!(response.headers().contains_key("retry-after"));
     let body: Value = response.json().await.unwrap();
@@ -247,13 +296,10 @@ async fn an_unreachable_database_answers_503_and_service_returns_by_itself() {
     );
 
     let _restored = Proxy::start(port).await;
-    let back = Instant::now();
-    loop {
-        if token(&app, &creds).await.0 == 200 {
-            break;
-        }
-        assert!(back.elapsed() < Duration::from_secs(15), "service did not come back");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let back = eventually(Duration::from_secs(15), || async {
+        (token(&app, &creds).await.0 == 200).then_some(())
+    })
+    .await;
+    assert!(back.is_some(), "service did not come back");
     assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 200);
 }
