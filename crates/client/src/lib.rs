@@ -70,12 +70,15 @@ struct Cached {
 }
 
 /// Gets and caches client-credentials tokens. Cheap to clone; clones share the cache.
+/// Configure it before cloning: a `with_…` call on a clone makes a source of its own.
 #[derive(Clone)]
 pub struct TokenSource {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+/// What a source asks for and how.
+#[derive(Clone)]
+struct Config {
     http: reqwest::Client,
     token_endpoint: String,
     client_id: String,
@@ -86,6 +89,10 @@ struct Inner {
     first_backoff: Duration,
     refresh_margin: Option<Duration>,
     clock: Arc<dyn Clock>,
+}
+
+struct Inner {
+    config: Config,
     cached: Mutex<Option<Cached>>,
     fetching: tokio::sync::Mutex<()>,
 }
@@ -93,8 +100,8 @@ struct Inner {
 impl fmt::Debug for TokenSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenSource")
-            .field("token_endpoint", &self.inner.token_endpoint)
-            .field("client_id", &self.inner.client_id)
+            .field("token_endpoint", &self.inner.config.token_endpoint)
+            .field("client_id", &self.inner.config.client_id)
             .field("client_secret", &"<hidden>")
             .finish_non_exhaustive()
     }
@@ -116,64 +123,74 @@ impl TokenSource {
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
+        Self::with_config(Config {
+            http,
+            token_endpoint: token_endpoint.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            scope: None,
+            audience: None,
+            max_attempts: 4,
+            first_backoff: Duration::from_millis(100),
+            refresh_margin: None,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    fn with_config(config: Config) -> Self {
         Self {
             inner: Arc::new(Inner {
-                http,
-                token_endpoint: token_endpoint.into(),
-                client_id: client_id.into(),
-                client_secret: client_secret.into(),
-                scope: None,
-                audience: None,
-                max_attempts: 4,
-                first_backoff: Duration::from_millis(100),
-                refresh_margin: None,
-                clock: Arc::new(SystemClock),
+                config,
                 cached: Mutex::new(None),
                 fetching: tokio::sync::Mutex::new(()),
             }),
         }
     }
 
-    fn inner_mut(&mut self) -> &mut Inner {
-        Arc::get_mut(&mut self.inner).expect("configure a TokenSource before cloning it")
+    /// This source with `change` made to its configuration (and, if it had been cloned, a
+    /// cache of its own).
+    fn configured(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            change(&mut inner.config);
+            return self;
+        }
+        let mut config = self.inner.config.clone();
+        change(&mut config);
+        Self::with_config(config)
     }
 
     /// Asks for these space-separated scopes (default: all the client may have).
     #[must_use]
-    pub fn with_scope(mut self, scope: &str) -> Self {
-        self.inner_mut().scope = Some(scope.to_owned());
-        self
+    pub fn with_scope(self, scope: &str) -> Self {
+        self.configured(|c| c.scope = Some(scope.to_owned()))
     }
 
     /// Asks for a token for this audience (default: the client's audiences).
     #[must_use]
-    pub fn with_audience(mut self, audience: &str) -> Self {
-        self.inner_mut().audience = Some(audience.to_owned());
-        self
+    pub fn with_audience(self, audience: &str) -> Self {
+        self.configured(|c| c.audience = Some(audience.to_owned()))
     }
 
     /// Attempts per fetch (default 4) and the first backoff (default 100 ms, doubling).
     #[must_use]
-    pub fn with_retries(mut self, max_attempts: u32, first_backoff: Duration) -> Self {
-        let inner = self.inner_mut();
-        inner.max_attempts = max_attempts.max(1);
-        inner.first_backoff = first_backoff;
-        self
+    pub fn with_retries(self, max_attempts: u32, first_backoff: Duration) -> Self {
+        self.configured(|c| {
+            c.max_attempts = max_attempts.max(1);
+            c.first_backoff = first_backoff;
+        })
     }
 
     /// Renews the token when this much of its lifetime is left (default: a tenth of the
     /// lifetime, between 5 and 60 s).
     #[must_use]
-    pub fn with_refresh_margin(mut self, margin: Duration) -> Self {
-        self.inner_mut().refresh_margin = Some(margin);
-        self
+    pub fn with_refresh_margin(self, margin: Duration) -> Self {
+        self.configured(|c| c.refresh_margin = Some(margin))
     }
 
     /// Reads the time from `clock` instead of the system clock (for tests that move time).
     #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.inner_mut().clock = clock;
-        self
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        self.configured(|c| c.clock = clock)
     }
 
     /// A valid access token: the cached one, or a new one.
@@ -189,12 +206,13 @@ impl TokenSource {
         let (token, lifetime) = self.fetch().await?;
         let margin = self
             .inner
+            .config
             .refresh_margin
             .unwrap_or_else(|| (lifetime / 10).clamp(Duration::from_secs(5), Duration::from_secs(60)))
             .min(lifetime.saturating_sub(Duration::from_secs(1)));
         let cached = Cached {
             token: token.into(),
-            refresh_at: self.inner.clock.now() + lifetime.saturating_sub(margin),
+            refresh_at: self.inner.config.clock.now() + lifetime.saturating_sub(margin),
         };
         let token = Arc::clone(&cached.token);
         *self.inner.cached.lock().unwrap_or_else(PoisonError::into_inner) = Some(cached);
@@ -207,7 +225,7 @@ impl TokenSource {
     }
 
     fn cached(&self) -> Option<Arc<str>> {
-        let now = self.inner.clock.now();
+        let now = self.inner.config.clock.now();
         let cached = self.inner.cached.lock().unwrap_or_else(PoisonError::into_inner);
         cached
             .as_ref()
@@ -216,7 +234,7 @@ impl TokenSource {
     }
 
     async fn fetch(&self) -> Result<(String, Duration), TokenError> {
-        let inner = &self.inner;
+        let inner = &self.inner.config;
         let mut form = vec![("grant_type", "client_credentials")];
         if let Some(scope) = &inner.scope {
             form.push(("scope", scope));

@@ -2,6 +2,11 @@
 //! check, no cache) and on a repeated token (the verified-token cache).
 //! Run: `cargo bench -p gatepass-resource-guard`.
 #![allow(missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly where its setup or check does"
+)]
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

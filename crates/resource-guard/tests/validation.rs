@@ -1,5 +1,10 @@
 //! The validator's answer for every kind of good, forged and broken token, against fixed
 //! keys (`Validator::from_jwks`) and a manual clock: no issuer, no network, no waiting.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly where its setup or check does"
+)]
 
 use std::sync::Arc;
 

@@ -1,6 +1,11 @@
 //! Runs the web console's end-to-end tests (e2e/console.test.mjs) in Debian's Chromium. They
 //! need `chromium` and `npm ci --prefix e2e`; `.ci/run` installs both, so in CI they always
 //! run. Elsewhere, without them, this test says so and passes (set CI=true to make it fail).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly where its setup or check does"
+)]
 
 use std::path::Path;
 use std::process::{Command, Stdio};

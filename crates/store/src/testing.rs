@@ -3,6 +3,10 @@
 //! Each [`TestDatabase`] is a new `SQLite` file in a temporary directory or a new
 //! `PostgreSQL` database on the server named by `GATEPASS_TEST_DATABASE_URL`, dropped
 //! when the value is dropped, so tests run in parallel and leave nothing behind.
+#![allow(
+    clippy::expect_used,
+    reason = "test support only: a test whose database cannot be set up must fail at once"
+)]
 
 use std::env;
 

@@ -1,5 +1,10 @@
 //! The two migration directories describe one schema: the same migrations, and the same SQL
 //! in each apart from comments, layout and the binary type (SQLite `BLOB`, PostgreSQL `BYTEA`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly where its setup or check does"
+)]
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -1,4 +1,9 @@
 //! Repository tests: one body each, run on SQLite and on PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly where its setup or check does"
+)]
 
 use std::sync::{Arc, Barrier};
 

@@ -1,5 +1,10 @@
 //! Integration tests: the real `gatepass` binary on a random port, a fresh data
 //! directory each, spoken to over HTTP.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly where its setup or check does"
+)]
 
 mod abuse;
 mod admin;
