@@ -21,6 +21,10 @@ async fn token(req: HttpRequest, body: web::Bytes, signer: web::Data<Signer>) ->
     if req.headers().get("authorization").is_none() || body.is_empty() {
         return HttpResponse::Unauthorized().finish();
     }
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the baseline is not Gatepass: it has no clock to inject"
+    )]
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let claims = serde_json::json!({
         "iss": "http://baseline", "sub": "client", "aud": "https://api.example.com",

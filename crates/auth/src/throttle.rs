@@ -169,7 +169,7 @@ mod tests {
     }
 
     fn throttle(limits: FailureLimits) -> (Throttle, Arc<ManualClock>) {
-        let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+        let clock = Arc::new(ManualClock::new(time::macros::datetime!(2026-12-01 12:00 UTC)));
         (Throttle::new(limits, clock.clone()), clock)
     }
 

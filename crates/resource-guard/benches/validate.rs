@@ -34,7 +34,7 @@ fn setup() -> (Vec<String>, String, Vec<u8>) {
     header.typ = Some("at+jwt".into());
     header.kid = Some("k1".into());
     let key = EncodingKey::from_ec_der(doc.as_ref());
-    let now = jsonwebtoken::get_current_timestamp() as i64;
+    let now = gatepass_core::Clock::now(&gatepass_core::SystemClock).unix_timestamp();
     let tokens = (0..4096)
         .map(|i| {
             let claims = serde_json::json!({"iss": ISSUER, "sub": "gpc_x", "aud": AUDIENCE, "exp": now + 3600, "iat": now,

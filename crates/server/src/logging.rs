@@ -15,6 +15,7 @@ tokio::task_local! {
 pub fn init(level: &str, format: LogFormat) {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
         .format(move |out, record| {
+            #[allow(clippy::disallowed_methods, reason = "a log line's timestamp is the real time")]
             let time = time::OffsetDateTime::now_utc();
             let time = time
                 .format(&time::format_description::well_known::Rfc3339)

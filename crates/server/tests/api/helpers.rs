@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use gatepass_core::{ClientId, ClientSecret, ManualClock, MasterKey, SecretPrefix};
+use gatepass_core::{ClientId, ClientSecret, Clock, ManualClock, MasterKey, SecretPrefix, SystemClock};
 use gatepass_server::config::Settings;
 use gatepass_server::context::Context;
 use gatepass_server::serve;
@@ -102,7 +102,7 @@ pub fn fresh_secret() -> String {
 }
 
 pub fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    SystemClock.now().unix_timestamp()
 }
 
 pub async fn spawn_app(backend: TestBackend) -> TestApp {
@@ -178,7 +178,7 @@ pub async fn spawn_with_clock(backend: TestBackend) -> (TestApp, Arc<ManualClock
 /// [`spawn_with_clock`] with more configuration (`toml`: whole sections, e.g. `[keys]\n…`).
 pub async fn spawn_with_clock_and(backend: TestBackend, toml: &str) -> (TestApp, Arc<ManualClock>) {
     let database = Arc::new(TestDatabase::create(backend).expect("test database"));
-    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
     (spawn_in_process(&database, &clock, toml).await, clock)
 }
 

@@ -116,7 +116,7 @@ async fn two_nodes_share_keys_and_usage_and_both_see_a_revocation() {
 #[cfg_attr(gatepass_no_postgres, ignore = "needs PostgreSQL: set GATEPASS_TEST_DATABASE_URL")]
 async fn a_revocation_bites_on_every_node_once_the_credential_cache_ttl_has_passed() {
     let Some(database) = postgres() else { return };
-    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
+    let clock = Arc::new(ManualClock::new(gatepass_core::SystemClock.now()));
     let toml = "[tokens]\ncredential_cache_ttl_ms = 500\n";
     let a = spawn_in_process(&database, &clock, toml).await;
     let b = spawn_in_process(&database, &clock, toml).await;
