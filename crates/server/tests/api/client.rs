@@ -9,16 +9,9 @@ use crate::helpers::{ClientSpec, TestApp, fresh_secret, spawn_app, spawn_with_cl
 
 /// `gatepass_tokens_refused_total` for one error code, read from `/metrics`.
 async fn refusals(app: &TestApp, error: &str) -> u32 {
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
+    app.get_text("/metrics")
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .filter(|line| line.starts_with("gatepass_tokens_refused_total{") && line.contains(&format!("\"{error}\"")))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<u32>().ok())
         .sum()

@@ -429,6 +429,17 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn get_text(&self, path: &str) -> String {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn jwks(&self) -> Value {
         self.get_json("/.well-known/jwks.json").await
     }

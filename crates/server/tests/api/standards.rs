@@ -314,15 +314,7 @@ async fn the_reference_ui_is_served_with_a_csp_and_may_not_be_framed() {
         assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
     }
     // The page itself has no inline script the policy would block: every script is a file.
-    let page = app
-        .http
-        .get(app.url("/docs/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.get_text("/docs/").await;
     assert!(page.contains("swagger-ui-bundle.js"));
     assert_eq!(
         page.matches("<script").count(),
