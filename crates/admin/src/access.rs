@@ -55,6 +55,15 @@ impl Operator {
     pub fn new(_master_key: &MasterKey) -> Self {
         Self(())
     }
+
+    /// The operator as a caller holding `C`: the operator holds `gatepass:admin`, which
+    /// grants every capability.
+    pub fn caller<C: Capability>(&self) -> Caller<C> {
+        Caller {
+            principal: Principal::operator(),
+            granted: PhantomData,
+        }
+    }
 }
 
 impl Principal {
@@ -73,9 +82,8 @@ impl Principal {
     /// standing read from the database (so revoking, disabling or deleting an admin ends
     /// its power at once, on every node).
     pub async fn identify(req: &HttpRequest, state: &AdminState) -> Result<Self, AdminError> {
-        let validator = match &state.callers {
-            Callers::Operator(_) => return Ok(Self::operator()),
-            Callers::Tokens(validator) => validator,
+        let Callers::Tokens(validator) = &state.callers else {
+            return Err(AdminError::Unauthenticated);
         };
         let token = bearer(req)?;
         let mut principal = Self::of_token(state, validator, token).await?;
@@ -88,7 +96,7 @@ impl Principal {
     /// session's token with this on every page).
     pub async fn of_bearer_token(state: &AdminState, token: &str) -> Result<Self, AdminError> {
         match &state.callers {
-            Callers::Operator(_) => Ok(Self::operator()),
+            Callers::CommandLine => Err(AdminError::Unauthenticated),
             Callers::Tokens(validator) => Self::of_token(state, validator, token).await,
         }
     }
@@ -304,15 +312,37 @@ impl<C: Capability + 'static> FromRequest for Caller<C> {
                 .ok_or_else(|| AdminError::Internal("the admin API is mounted without its state".into()))?
                 .clone();
             let principal = Principal::identify(&req, &state).await?;
-            let refused = principal.clone();
-            match principal.capability::<C>() {
-                Ok(caller) => Ok(caller),
-                Err(error) => {
-                    state.record_refusal(&refused, "admin.denied", req.path(), &error).await;
-                    Err(error)
-                }
-            }
+            authorize(&state, principal, req.path()).await
         })
+    }
+}
+
+/// The caller of `req` presenting `token` (a console session's), if the token still stands
+/// and its client holds `C`; a missing capability is audited as on the API.
+pub async fn with_token<C: Capability>(
+    state: &AdminState,
+    req: &HttpRequest,
+    token: &str,
+) -> Result<Caller<C>, AdminError> {
+    let mut principal = Principal::of_bearer_token(state, token).await?;
+    principal.request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
+    principal.source_addr = req.peer_addr().map(|a| a.ip().to_string());
+    authorize(state, principal, req.path()).await
+}
+
+/// The scope check for a request to `path`; a refusal is recorded in the audit log.
+async fn authorize<C: Capability>(
+    state: &AdminState,
+    principal: Principal,
+    path: &str,
+) -> Result<Caller<C>, AdminError> {
+    let refused = principal.clone();
+    match principal.capability::<C>() {
+        Ok(caller) => Ok(caller),
+        Err(error) => {
+            state.record_refusal(&refused, "admin.denied", path, &error).await;
+            Err(error)
+        }
     }
 }
 

@@ -11,22 +11,23 @@ use crate::access::{AuditRead, Caller};
 use crate::problem::{AdminError, invalid};
 use crate::views::{AuditEvent, Page};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/audit-events").route(web::get().to(list)));
 }
 
 /// Filters (all narrow) and pagination; times are `yyyy-MM-ddTHH:mm:ssZ`.
-#[derive(Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // the names say it
 pub struct AuditQuery {
-    since: Option<String>,
-    until: Option<String>,
-    actor: Option<String>,
-    action: Option<String>,
-    target: Option<String>,
-    limit: Option<i64>,
-    cursor: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
 }
 
 fn time(field: &'static str, value: Option<&str>) -> Result<Option<i64>, AdminError> {
@@ -45,10 +46,18 @@ fn time(field: &'static str, value: Option<&str>) -> Result<Option<i64>, AdminEr
     security(("bearer" = ["gatepass:audit:read"])))]
 async fn list(
     state: web::Data<AdminState>,
-    _: Caller<AuditRead>,
+    caller: Caller<AuditRead>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AdminError> {
-    let query = query.into_inner();
+    Ok(HttpResponse::Ok().json(search(&state, &caller, query.into_inner()).await?))
+}
+
+/// The audit log, newest first, filtered and paginated.
+pub async fn search(
+    state: &AdminState,
+    _: &Caller<AuditRead>,
+    query: AuditQuery,
+) -> Result<Page<AuditEvent>, AdminError> {
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(invalid("limit", "must be between 1 and 1000"));
@@ -70,8 +79,8 @@ async fn list(
         rows.truncate(full);
         rows.last().map(|r| r.id.clone()).unwrap_or_default()
     });
-    Ok(HttpResponse::Ok().json(Page {
+    Ok(Page {
         items: rows.iter().map(AuditEvent::of).collect(),
         next_cursor,
-    }))
+    })
 }

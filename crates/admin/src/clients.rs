@@ -248,6 +248,32 @@ pub async fn list(state: &AdminState, _: &Caller<ClientsRead>, query: ListQuery)
         .await
 }
 
+/// A page of clients, each with the key prefixes of its usable secrets (so people can tell
+/// keys apart): the console's key list.
+pub async fn list_with_key_prefixes(
+    state: &AdminState,
+    caller: &Caller<ClientsRead>,
+    query: ListQuery,
+) -> Result<(Page<Client>, Vec<Vec<String>>), AdminError> {
+    let page = list(state, caller, query).await?;
+    let ids: Vec<String> = page.items.iter().map(|c| c.client_id().to_owned()).collect();
+    let prefixes = state
+        .read(move |conn, ctx| {
+            ids.iter()
+                .map(|id| {
+                    let rows = gatepass_store::secrets::list_for_client(conn, id)?;
+                    Ok(rows
+                        .into_iter()
+                        .filter(|r| r.revoked_at.is_none() && r.expires_at.is_none_or(|at| at > ctx.now))
+                        .map(|r| r.key_prefix)
+                        .collect())
+                })
+                .collect::<Result<Vec<Vec<String>>, AdminError>>()
+        })
+        .await?;
+    Ok((page, prefixes))
+}
+
 /// The client, or 404.
 pub(crate) fn find(conn: &mut Conn, client_id: &str) -> Result<ClientRow, AdminError> {
     clients::get(conn, client_id)?.ok_or(AdminError::NotFound("client"))

@@ -28,7 +28,7 @@ use crate::views::{AuditEvent, Client, Secret, date};
 /// Rows read per page.
 pub const PAGE: i64 = 500;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/export/clients").route(web::get().to(export_clients)))
         .service(web::resource("/export/secrets").route(web::get().to(export_secrets)))
         .service(web::resource("/export/audit-events").route(web::get().to(export_audit)));
@@ -115,13 +115,68 @@ impl futures_core::Stream for Chunks {
     }
 }
 
+/// An export under way: its chunks, read page by page as they are taken.
+pub struct Export {
+    name: &'static str,
+    csv: bool,
+    chunks: Chunks,
+}
+
+impl Export {
+    /// The next chunk of the body; `None` at the end, an error if the export stopped early.
+    pub async fn next_chunk(&mut self) -> Option<Result<Bytes, std::io::Error>> {
+        self.chunks.0.recv().await
+    }
+
+    /// The HTTP answer: the body streamed, CSV as an attachment.
+    pub fn into_response(self) -> HttpResponse {
+        let mut response = HttpResponse::Ok();
+        if self.csv {
+            response.content_type("text/csv; charset=utf-8").insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.csv\"", self.name),
+            ));
+        } else {
+            response.content_type("application/json");
+        }
+        response.streaming(self.chunks)
+    }
+}
+
+/// Every client, as JSON or CSV with a header row.
+pub async fn all_clients(
+    state: web::Data<AdminState>,
+    _: &Caller<ClientsRead>,
+    csv: bool,
+) -> Result<Export, AdminError> {
+    stream(state, "clients", csv, clients_page).await
+}
+
+/// Every secret's metadata, as JSON or CSV with a header row.
+pub async fn all_secrets(
+    state: web::Data<AdminState>,
+    _: &Caller<ClientsRead>,
+    csv: bool,
+) -> Result<Export, AdminError> {
+    stream(state, "secrets", csv, secrets_page).await
+}
+
+/// Every audit event, as JSON or CSV with a header row.
+pub async fn all_audit_events(
+    state: web::Data<AdminState>,
+    _: &Caller<AuditRead>,
+    csv: bool,
+) -> Result<Export, AdminError> {
+    stream(state, "audit-events", csv, audit_page).await
+}
+
 /// Streams every page `page(state, cursor, csv, header)` gives, as a JSON array or CSV.
 async fn stream<C, F, Fut>(
     state: web::Data<AdminState>,
     name: &'static str,
     csv: bool,
     page: F,
-) -> Result<HttpResponse, AdminError>
+) -> Result<Export, AdminError>
 where
     C: 'static,
     F: Fn(web::Data<AdminState>, Option<C>, bool, bool) -> Fut + 'static,
@@ -161,16 +216,11 @@ where
             };
         }
     });
-    let mut response = HttpResponse::Ok();
-    if csv {
-        response.content_type("text/csv; charset=utf-8").insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}.csv\""),
-        ));
-    } else {
-        response.content_type("application/json");
-    }
-    Ok(response.streaming(Chunks(receiver)))
+    Ok(Export {
+        name,
+        csv,
+        chunks: Chunks(receiver),
+    })
 }
 
 /// One client as a CSV row: lists space-separated, labels as JSON.
@@ -303,9 +353,9 @@ async fn audit_page(
 async fn export_clients(
     req: HttpRequest,
     state: web::Data<AdminState>,
-    _: Caller<ClientsRead>,
+    caller: Caller<ClientsRead>,
 ) -> Result<HttpResponse, AdminError> {
-    stream(state, "clients", wants_csv(&req), clients_page).await
+    Ok(all_clients(state, &caller, wants_csv(&req)).await?.into_response())
 }
 
 /// Everything, as JSON or (with `Accept: text/csv`) CSV with a header row.
@@ -315,9 +365,9 @@ async fn export_clients(
 async fn export_secrets(
     req: HttpRequest,
     state: web::Data<AdminState>,
-    _: Caller<ClientsRead>,
+    caller: Caller<ClientsRead>,
 ) -> Result<HttpResponse, AdminError> {
-    stream(state, "secrets", wants_csv(&req), secrets_page).await
+    Ok(all_secrets(state, &caller, wants_csv(&req)).await?.into_response())
 }
 
 /// Everything, as JSON or (with `Accept: text/csv`) CSV with a header row.
@@ -327,9 +377,9 @@ async fn export_secrets(
 async fn export_audit(
     req: HttpRequest,
     state: web::Data<AdminState>,
-    _: Caller<AuditRead>,
+    caller: Caller<AuditRead>,
 ) -> Result<HttpResponse, AdminError> {
-    stream(state, "audit-events", wants_csv(&req), audit_page).await
+    Ok(all_audit_events(state, &caller, wants_csv(&req)).await?.into_response())
 }
 
 #[cfg(test)]

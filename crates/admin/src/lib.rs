@@ -1,6 +1,6 @@
-//! Gatepass administration over HTTP: API clients and their secrets (create, list, read,
-//! change, delete; rotation with a grace period, revocation, deletion), roles, service
-//! accounts and the audit log; each change authorized by a Gatepass access token and
+//! Gatepass administration: API clients and their secrets (create, list, read, change,
+//! delete; rotation with a grace period, revocation, deletion), roles, service accounts,
+//! signing keys and the audit log; each change authorized by a Gatepass access token and
 //! recorded in the audit log.
 //!
 //! Mount with [`configure`] under `/admin/v1` on an actix-web `App` that has an
@@ -9,11 +9,12 @@
 
 pub mod access;
 mod api;
-mod audit;
+pub mod audit;
 pub mod clients;
-mod export;
+pub mod export;
 pub mod fields;
 pub mod four_eyes;
+pub mod keys;
 pub mod problem;
 mod reach;
 pub mod roles;
@@ -28,7 +29,7 @@ use gatepass_core::{Clock, SecretPepper, SecretPrefix};
 use gatepass_resource_guard::Validator;
 use gatepass_store::{Conn, Database};
 
-use crate::access::{Caller, Operator, Principal};
+use crate::access::{Caller, Principal};
 use crate::four_eyes::Approval;
 use crate::problem::{AdminError, ProblemResponses};
 use utoipa::OpenApi;
@@ -51,6 +52,8 @@ pub struct AdminState {
     /// Four-eyes policy (DESIGN §10): every change that creates or widens a path to a
     /// `gatepass:*` scope waits for a second admin of another identity.
     pub four_eyes: bool,
+    /// The signing-key schedule (kept by the token service).
+    pub keys: Arc<dyn keys::KeySchedule>,
     /// Now.
     pub clock: Arc<dyn Clock>,
     /// Called after every committed change, so this node's token endpoint stops trusting the
@@ -63,9 +66,10 @@ pub enum Callers {
     /// Bearer tokens, validated against the server's own keys, whose standing is read from
     /// the database on every request (`gatepass serve`).
     Tokens(Validator),
-    /// The operator at the command line: every request acts as actor `cli` with
-    /// `gatepass:admin`. Only the holder of the master key can build an [`Operator`].
-    Operator(Operator),
+    /// None over HTTP: the command line, whose commands act as the operator through
+    /// [`Operator::caller`](access::Operator::caller) (only the holder of the master key can
+    /// build an [`Operator`](access::Operator)).
+    CommandLine,
 }
 
 /// What a command may have done: the change, or a four-eyes request waiting for a second admin.
@@ -196,6 +200,7 @@ impl AdminState {
         audit::list,
         export::export_clients, export::export_secrets, export::export_audit,
         api::approvals::list, api::approvals::approve, api::approvals::reject,
+        api::signing_keys::list, api::signing_keys::rotate,
     ),
     components(schemas(problem::Problem)),
     modifiers(&BearerAuth, &ProblemResponses),
@@ -207,6 +212,7 @@ impl AdminState {
         (name = "audit", description = "The append-only audit log"),
         (name = "export", description = "Bulk export as JSON or CSV"),
         (name = "approvals", description = "Four-eyes requests waiting for a second admin"),
+        (name = "signing-keys", description = "The signing-key schedule"),
     )
 )]
 pub struct ApiDoc;

@@ -194,6 +194,16 @@ impl AdminError {
         }
     }
 
+    /// What happened, for a person: the problem document's `detail`.
+    pub fn detail(&self) -> String {
+        self.answer().detail
+    }
+
+    /// The offending field of a validation problem: the problem document's `field`.
+    pub fn field(&self) -> Option<&str> {
+        self.answer().field
+    }
+
     /// A short machine name of a refusal, for the audit log's `reason`.
     pub fn reason(&self) -> String {
         match self {

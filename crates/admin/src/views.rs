@@ -58,6 +58,11 @@ impl Client {
             last_used_at: row.last_used_at.map(date),
         }
     }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
 }
 
 /// A secret's metadata; never the secret.

@@ -28,6 +28,7 @@ pub mod master_key;
 mod metadata;
 pub mod metrics;
 mod revocation;
+pub mod sign_in;
 pub mod throttle;
 pub mod usage;
 

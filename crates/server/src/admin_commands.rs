@@ -1,31 +1,44 @@
-//! The CLI's admin commands. Each one is a request to the admin API's own handlers, run in
-//! this process on the database directly as the operator (audit actor `cli`), so the CLI
-//! and the API validate, answer and record every operation the same way.
+//! The CLI's admin commands: the admin service layer's own commands, run in this process on
+//! the database directly as the operator (audit actor `cli`), so the CLI and the API
+//! validate, answer and record every operation the same way.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use actix_web::http::{Method, StatusCode};
 use actix_web::web;
 use gatepass_admin::access::Operator;
-use gatepass_admin::{AdminState, Callers};
-use serde_json::{Map, Value, json};
+use gatepass_admin::audit::AuditQuery;
+use gatepass_admin::clients::{ChangeClient, CreateClient, ListQuery};
+use gatepass_admin::keys::{self, Rotated};
+use gatepass_admin::problem::AdminError;
+use gatepass_admin::roles::{ChangeRole, CreateRole};
+use gatepass_admin::secrets::CreateSecret;
+use gatepass_admin::service_accounts::{ChangeServiceAccount, CreateServiceAccount};
+use gatepass_admin::{AdminState, Callers, Outcome, clients, export, roles, secrets, service_accounts};
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::cli::{
-    AuditCommand, ClientFields, ClientsCommand, Output, RolesCommand, SecretsCommand, ServiceAccountsCommand,
+    AuditCommand, ClientFields, ClientsCommand, KeysCommand, Output, RolesCommand, SecretsCommand,
+    ServiceAccountsCommand,
 };
 use crate::config::Settings;
 use crate::context::Context;
-use crate::in_process::{Call, query, segment};
+use crate::signing_keys::Schedule;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-/// Runs `call` against the admin API as the operator; the answer's body on success, the
+/// Runs `work` on the admin service layer as the operator; its result on success, the
 /// problem's detail (naming the option behind its field) otherwise.
-fn execute(settings: &Settings, call: Call) -> Result<Vec<u8>> {
+fn run<T>(
+    settings: &Settings,
+    work: impl AsyncFnOnce(&web::Data<AdminState>, &Operator) -> std::result::Result<T, AdminError>,
+) -> Result<T> {
     let context = Context::open(settings, true)?;
+    let operator = Operator::new(&context.master_key);
     let state = web::Data::new(AdminState {
         db: context.db,
-        callers: Callers::Operator(Operator::new(&context.master_key)),
+        callers: Callers::CommandLine,
         pepper: Arc::new(context.master_key.secret_pepper()),
         secret_prefix: settings.secret_prefix(),
         max_secrets: settings.secrets.max_per_client,
@@ -33,30 +46,23 @@ fn execute(settings: &Settings, call: Call) -> Result<Vec<u8>> {
         // The operator holds the database and the master key; a second pair of eyes is the
         // API's rule for admins, not for whoever runs the server.
         four_eyes: false,
+        keys: Arc::new(Schedule::offline(&context.master_key, settings.key_settings())),
         clock: Arc::clone(&context.clock),
         // Servers drop cached credentials within tokens.credential_cache_ttl_ms.
         on_change: Box::new(|| {}),
     });
-    let answer = actix_web::rt::System::new().block_on(call.send(|cfg| {
-        cfg.app_data(state).configure(gatepass_admin::configure);
-    }));
-    if answer.status.is_success() {
-        Ok(answer.body)
-    } else {
-        Err(problem(answer.status, &answer.body).into())
-    }
+    actix_web::rt::System::new()
+        .block_on(work(&state, &operator))
+        .map_err(|error| problem(&error).into())
 }
 
 /// A refusal as one line: the detail, naming the option behind the field it names.
-fn problem(status: StatusCode, body: &[u8]) -> String {
-    let doc: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let detail = doc["detail"]
-        .as_str()
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("failed"));
-    let Some(field) = doc["field"].as_str() else {
-        return detail.to_owned();
+fn problem(error: &AdminError) -> String {
+    let detail = error.detail();
+    let Some(field) = error.field() else {
+        return detail;
     };
-    let detail = detail.strip_prefix(&format!("{field}: ")).unwrap_or(detail);
+    let detail = detail.strip_prefix(&format!("{field}: ")).unwrap_or(&detail);
     let option = match field {
         "token_ttl_seconds" => "--ttl",
         "scopes" => "--scope",
@@ -76,13 +82,17 @@ fn problem(status: StatusCode, body: &[u8]) -> String {
     format!("{option} ({field}): {detail}")
 }
 
-fn run_json(settings: &Settings, call: Call) -> Result<Value> {
-    let body = execute(settings, call)?;
-    Ok(if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&body)?
-    })
+/// A view as the JSON document `--json` prints.
+fn doc<T: Serialize>(value: T) -> Result<Value> {
+    Ok(serde_json::to_value(value)?)
+}
+
+/// A change's result, or the four-eyes request it became.
+fn done<T: Serialize>(outcome: Outcome<T>) -> Result<Value> {
+    match outcome {
+        Outcome::Done(value) => doc(value),
+        Outcome::Pending(approval) => doc(approval),
+    }
 }
 
 /// Prints `doc` as JSON, or the text `render` makes of it.
@@ -98,9 +108,23 @@ fn pretty(doc: &Value) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_default()
 }
 
-/// A field as text, `-` for nothing.
+/// A field as text for people: lists joined by spaces, objects as `key=value` pairs, `-`
+/// for null or empty.
 fn cell(value: &Value) -> String {
-    crate::in_process::plain(value, "-")
+    match value {
+        Value::Null => "-".to_owned(),
+        Value::String(s) if s.is_empty() => "-".to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "-".to_owned(),
+        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(" "),
+        Value::Object(map) if map.is_empty() => "-".to_owned(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}={}", cell(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
 }
 
 /// A page as a table of `columns` (header, field), with the next page's cursor under it.
@@ -134,39 +158,50 @@ fn table(doc: &Value, columns: &[(&str, &str)]) -> String {
     out.join("\n")
 }
 
-fn labels(values: &[String]) -> Result<Map<String, Value>> {
+fn labels(values: &[String]) -> Result<BTreeMap<String, String>> {
     values
         .iter()
         .map(|pair| {
             pair.split_once('=')
-                .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .ok_or_else(|| format!("--label {pair:?}: expected key=value").into())
         })
         .collect()
 }
 
-/// The request body for the fields given; lists only when at least one item was given.
-fn client_body(fields: ClientFields) -> Result<Map<String, Value>> {
-    let mut body = Map::new();
-    if let Some(name) = fields.name {
-        body.insert("name".into(), json!(name));
-    }
-    if !fields.scopes.is_empty() {
-        body.insert("scopes".into(), json!(fields.scopes));
-    }
-    if !fields.audiences.is_empty() {
-        body.insert("audiences".into(), json!(fields.audiences));
-    }
-    if !fields.labels.is_empty() {
-        body.insert("labels".into(), Value::Object(labels(&fields.labels)?));
-    }
-    if let Some(ttl) = fields.ttl {
-        body.insert("token_ttl_seconds".into(), json!(ttl));
-    }
-    if let Some(at) = fields.expires_at {
-        body.insert("expires_at".into(), json!(at));
-    }
-    Ok(body)
+/// A list option: `None` (unchanged) unless at least one item was given.
+fn given(values: Vec<String>) -> Option<Vec<String>> {
+    (!values.is_empty()).then_some(values)
+}
+
+/// `clients create`'s options as the command's input.
+fn new_client(fields: ClientFields, service_account_id: Option<String>) -> Result<CreateClient> {
+    Ok(CreateClient {
+        labels: labels(&fields.labels)?,
+        name: fields.name,
+        service_account_id,
+        scopes: fields.scopes,
+        audiences: fields.audiences,
+        token_ttl_seconds: fields.ttl,
+        expires_at: fields.expires_at,
+    })
+}
+
+/// `clients update`'s options as the change: only what was given changes.
+fn client_change(fields: ClientFields, status: Option<String>) -> Result<ChangeClient> {
+    Ok(ChangeClient {
+        labels: if fields.labels.is_empty() {
+            None
+        } else {
+            Some(labels(&fields.labels)?)
+        },
+        name: fields.name,
+        scopes: given(fields.scopes),
+        audiences: given(fields.audiences),
+        token_ttl_seconds: fields.ttl.map(Some),
+        expires_at: fields.expires_at.map(Some),
+        status,
+    })
 }
 
 fn created_client(doc: &Value) -> String {
@@ -183,19 +218,27 @@ fn created_client(doc: &Value) -> String {
 
 /// `gatepass bootstrap`: the first admin client, holding `gatepass:admin`.
 pub fn bootstrap(settings: &Settings, name: Option<String>, output: Output) -> Result<()> {
-    let name = name.unwrap_or_else(|| {
-        let now = time::OffsetDateTime::now_utc();
-        format!(
-            "bootstrap-{:02}_{:02}_{}-{:02}_{:02}",
-            now.day(),
-            u8::from(now.month()),
-            now.year(),
-            now.hour(),
-            now.minute()
-        )
-    });
-    let body = json!({"name": name, "scopes": ["gatepass:admin"], "labels": {"created_by": "bootstrap"}});
-    let doc = run_json(settings, Call::new(Method::POST, "/admin/v1/clients").json(body))?;
+    let created = run(settings, async |state, operator| {
+        let name = name.unwrap_or_else(|| {
+            let now = state.clock.now();
+            format!(
+                "bootstrap-{:02}_{:02}_{}-{:02}_{:02}",
+                now.day(),
+                u8::from(now.month()),
+                now.year(),
+                now.hour(),
+                now.minute()
+            )
+        });
+        let input = CreateClient {
+            name: Some(name),
+            scopes: vec!["gatepass:admin".into()],
+            labels: BTreeMap::from([("created_by".to_owned(), "bootstrap".to_owned())]),
+            ..CreateClient::default()
+        };
+        clients::create(state, &operator.caller(), input).await
+    })?;
+    let doc = done(created)?;
     let short = json!({"client_id": doc["client"]["client_id"], "client_secret": doc["client_secret"]});
     show(output, &short, |_| created_client(&doc));
     Ok(())
@@ -218,21 +261,21 @@ pub fn clients(settings: &Settings, command: ClientsCommand) -> Result<()> {
             cursor,
             output,
         } => {
-            let limit = limit.map(|l| l.to_string());
-            let query = query(&[
-                ("label", label.as_deref()),
-                ("status", status.as_deref()),
-                ("limit", limit.as_deref()),
-                ("cursor", cursor.as_deref()),
-            ]);
-            let doc = run_json(settings, Call::get(format!("/admin/v1/clients{query}")))?;
+            let query = ListQuery {
+                label,
+                status,
+                limit: limit.map(i64::from),
+                cursor,
+            };
+            let doc = doc(run(settings, async |state, operator| {
+                clients::list(state, &operator.caller(), query).await
+            })?)?;
             show(output, &doc, |doc| table(doc, COLUMNS));
         }
         ClientsCommand::Show { client_id, output } => {
-            let doc = run_json(
-                settings,
-                Call::get(format!("/admin/v1/clients/{}", segment(&client_id))),
-            )?;
+            let doc = doc(run(settings, async |state, operator| {
+                clients::read(state, &operator.caller(), client_id).await
+            })?)?;
             show(output, &doc, pretty);
         }
         ClientsCommand::Create {
@@ -240,12 +283,10 @@ pub fn clients(settings: &Settings, command: ClientsCommand) -> Result<()> {
             service_account,
             output,
         } => {
-            let mut body = client_body(fields)?;
-            if let Some(id) = service_account {
-                body.insert("service_account_id".into(), json!(id));
-            }
-            let call = Call::new(Method::POST, "/admin/v1/clients").json(Value::Object(body));
-            let doc = run_json(settings, call)?;
+            let input = new_client(fields, service_account)?;
+            let doc = done(run(settings, async |state, operator| {
+                clients::create(state, &operator.caller(), input).await
+            })?)?;
             show(output, &doc, created_client);
         }
         ClientsCommand::Update {
@@ -254,34 +295,49 @@ pub fn clients(settings: &Settings, command: ClientsCommand) -> Result<()> {
             status,
             output,
         } => {
-            let mut body = client_body(fields)?;
-            if let Some(status) = status {
-                body.insert("status".into(), json!(status));
-            }
-            let path = format!("/admin/v1/clients/{}", segment(&client_id));
-            let doc = run_json(settings, Call::new(Method::PATCH, path).json(Value::Object(body)))?;
+            let change = client_change(fields, status)?;
+            let doc = done(run(settings, async |state, operator| {
+                clients::change(state, &operator.caller(), client_id, change).await
+            })?)?;
             show(output, &doc, pretty);
         }
         ClientsCommand::Delete { client_id, output } => {
-            let path = format!("/admin/v1/clients/{}", segment(&client_id));
-            run_json(settings, Call::new(Method::DELETE, path))?;
+            let id = client_id.clone();
+            run(settings, async |state, operator| {
+                clients::delete(state, &operator.caller(), id).await
+            })?;
             show(output, &json!({"deleted": client_id}), |_| {
                 format!("deleted client {client_id}")
             });
         }
         ClientsCommand::Secrets(command) => secrets(settings, command)?,
-        ClientsCommand::Export { what, csv } => {
-            if !["clients", "secrets", "audit-events"].contains(&what.as_str()) {
-                return Err(format!("export {what:?}: expected clients, secrets or audit-events").into());
-            }
-            let mut call = Call::get(format!("/admin/v1/export/{what}"));
-            if csv {
-                call = call.header("accept", "text/csv");
-            }
-            let body = execute(settings, call)?;
-            println!("{}", String::from_utf8_lossy(&body).trim_end());
-        }
+        ClientsCommand::Export { what, csv } => export(settings, &what, csv)?,
     }
+    Ok(())
+}
+
+/// `gatepass clients export`: everything, as JSON or CSV, to standard output.
+fn export(settings: &Settings, what: &str, csv: bool) -> Result<()> {
+    let body = run(settings, async |state, operator| {
+        let mut export = match what {
+            "clients" => export::all_clients(state.clone(), &operator.caller(), csv).await?,
+            "secrets" => export::all_secrets(state.clone(), &operator.caller(), csv).await?,
+            "audit-events" => export::all_audit_events(state.clone(), &operator.caller(), csv).await?,
+            _ => {
+                return Err(AdminError::InvalidField {
+                    field: "what",
+                    message: format!("{what:?}: expected clients, secrets or audit-events"),
+                });
+            }
+        };
+        let mut body = Vec::new();
+        while let Some(chunk) = export.next_chunk().await {
+            let chunk = chunk.map_err(|e| AdminError::Internal(format!("export stopped early: {e}")))?;
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    })?;
+    println!("{}", String::from_utf8_lossy(&body).trim_end());
     Ok(())
 }
 
@@ -296,10 +352,11 @@ fn secrets(settings: &Settings, command: SecretsCommand) -> Result<()> {
         ("LAST_USED", "last_used_at"),
         ("USES", "use_count"),
     ];
-    let path = |client_id: &str| format!("/admin/v1/clients/{}/secrets", segment(client_id));
     match command {
         SecretsCommand::List { client_id, output } => {
-            let doc = run_json(settings, Call::get(path(&client_id)))?;
+            let doc = doc(run(settings, async |state, operator| {
+                secrets::list(state, &operator.caller(), client_id).await
+            })?)?;
             show(output, &doc, |doc| table(doc, COLUMNS));
         }
         SecretsCommand::Rotate {
@@ -309,8 +366,15 @@ fn secrets(settings: &Settings, command: SecretsCommand) -> Result<()> {
             expires_at,
             output,
         } => {
-            let body = json!({"label": label, "grace_period_seconds": grace_period, "expires_at": expires_at});
-            let doc = run_json(settings, Call::new(Method::POST, path(&client_id)).json(body))?;
+            let input = CreateSecret {
+                label,
+                expires_at,
+                grace_period_seconds: grace_period,
+            };
+            let id = client_id.clone();
+            let doc = done(run(settings, async |state, operator| {
+                secrets::create(state, &operator.caller(), id, input).await
+            })?)?;
             show(output, &doc, |doc| {
                 format!(
                     "New secret {} for {client_id}\n  client_secret: {}\n  older secrets expire: {}\n\
@@ -329,11 +393,10 @@ fn secrets(settings: &Settings, command: SecretsCommand) -> Result<()> {
             secret_id,
             output,
         } => {
-            let call = Call::new(
-                Method::POST,
-                format!("{}/{}/revoke", path(&client_id), segment(&secret_id)),
-            );
-            let doc = run_json(settings, call)?;
+            let id = secret_id.clone();
+            let doc = doc(run(settings, async |state, operator| {
+                secrets::revoke(state, &operator.caller(), client_id, id).await
+            })?)?;
             show(output, &doc, |_| format!("revoked secret {secret_id}"));
         }
         SecretsCommand::Delete {
@@ -342,18 +405,18 @@ fn secrets(settings: &Settings, command: SecretsCommand) -> Result<()> {
             force,
             output,
         } => {
-            let force = if force { "?force=true" } else { "" };
-            let call = Call::new(
-                Method::DELETE,
-                format!("{}/{}{force}", path(&client_id), segment(&secret_id)),
-            );
-            run_json(settings, call)?;
+            let id = secret_id.clone();
+            run(settings, async |state, operator| {
+                secrets::delete(state, &operator.caller(), client_id, id, force).await
+            })?;
             show(output, &json!({"deleted": secret_id}), |_| {
                 format!("deleted secret {secret_id}")
             });
         }
         SecretsCommand::Due { output } => {
-            let doc = run_json(settings, Call::get("/admin/v1/secrets/due"))?;
+            let doc = doc(run(settings, async |state, operator| {
+                secrets::due(state, &operator.caller()).await
+            })?)?;
             let mut columns = vec![("CLIENT_ID", "client_id")];
             columns.extend_from_slice(COLUMNS);
             show(output, &doc, |doc| table(doc, &columns));
@@ -363,10 +426,11 @@ fn secrets(settings: &Settings, command: SecretsCommand) -> Result<()> {
 }
 
 pub fn service_accounts(settings: &Settings, command: ServiceAccountsCommand) -> Result<()> {
-    let one = |id: &str| format!("/admin/v1/service-accounts/{}", segment(id));
     match command {
         ServiceAccountsCommand::List { output } => {
-            let doc = run_json(settings, Call::get("/admin/v1/service-accounts"))?;
+            let doc = doc(run(settings, async |state, operator| {
+                service_accounts::list(state, &operator.caller()).await
+            })?)?;
             show(output, &doc, |doc| {
                 table(
                     doc,
@@ -375,7 +439,10 @@ pub fn service_accounts(settings: &Settings, command: ServiceAccountsCommand) ->
             });
         }
         ServiceAccountsCommand::Show { id, output } => {
-            show(output, &run_json(settings, Call::get(one(&id)))?, pretty);
+            let doc = doc(run(settings, async |state, operator| {
+                service_accounts::read(state, &operator.caller(), id).await
+            })?)?;
+            show(output, &doc, pretty);
         }
         ServiceAccountsCommand::Create {
             name,
@@ -383,9 +450,15 @@ pub fn service_accounts(settings: &Settings, command: ServiceAccountsCommand) ->
             roles,
             output,
         } => {
-            let body = json!({"name": name, "description": description.unwrap_or_default(), "roles": roles});
-            let call = Call::new(Method::POST, "/admin/v1/service-accounts").json(body);
-            show(output, &run_json(settings, call)?, pretty);
+            let input = CreateServiceAccount {
+                name,
+                description: description.unwrap_or_default(),
+                roles,
+            };
+            let doc = done(run(settings, async |state, operator| {
+                service_accounts::create(state, &operator.caller(), input).await
+            })?)?;
+            show(output, &doc, pretty);
         }
         ServiceAccountsCommand::Update {
             id,
@@ -395,20 +468,22 @@ pub fn service_accounts(settings: &Settings, command: ServiceAccountsCommand) ->
             status,
             output,
         } => {
-            let mut body = Map::new();
-            for (key, value) in [("name", name), ("description", description), ("status", status)] {
-                if let Some(value) = value {
-                    body.insert(key.into(), json!(value));
-                }
-            }
-            if !roles.is_empty() {
-                body.insert("roles".into(), json!(roles));
-            }
-            let call = Call::new(Method::PATCH, one(&id)).json(Value::Object(body));
-            show(output, &run_json(settings, call)?, pretty);
+            let change = ChangeServiceAccount {
+                name,
+                description,
+                roles: given(roles),
+                status,
+            };
+            let doc = done(run(settings, async |state, operator| {
+                service_accounts::change(state, &operator.caller(), id, change).await
+            })?)?;
+            show(output, &doc, pretty);
         }
         ServiceAccountsCommand::Delete { id, output } => {
-            run_json(settings, Call::new(Method::DELETE, one(&id)))?;
+            let target = id.clone();
+            run(settings, async |state, operator| {
+                service_accounts::delete(state, &operator.caller(), target).await
+            })?;
             show(output, &json!({"deleted": id}), |_| {
                 format!("deleted service account {id}")
             });
@@ -418,10 +493,11 @@ pub fn service_accounts(settings: &Settings, command: ServiceAccountsCommand) ->
 }
 
 pub fn roles(settings: &Settings, command: RolesCommand) -> Result<()> {
-    let one = |name: &str| format!("/admin/v1/roles/{}", segment(name));
     match command {
         RolesCommand::List { output } => {
-            let doc = run_json(settings, Call::get("/admin/v1/roles"))?;
+            let doc = doc(run(settings, async |state, operator| {
+                roles::list(state, &operator.caller()).await
+            })?)?;
             show(output, &doc, |doc| {
                 table(
                     doc,
@@ -430,7 +506,10 @@ pub fn roles(settings: &Settings, command: RolesCommand) -> Result<()> {
             });
         }
         RolesCommand::Show { name, output } => {
-            show(output, &run_json(settings, Call::get(one(&name)))?, pretty);
+            let doc = doc(run(settings, async |state, operator| {
+                roles::read(state, &operator.caller(), name).await
+            })?)?;
+            show(output, &doc, pretty);
         }
         RolesCommand::Create {
             name,
@@ -438,9 +517,15 @@ pub fn roles(settings: &Settings, command: RolesCommand) -> Result<()> {
             scopes,
             output,
         } => {
-            let body = json!({"name": name, "description": description.unwrap_or_default(), "scopes": scopes});
-            let call = Call::new(Method::POST, "/admin/v1/roles").json(body);
-            show(output, &run_json(settings, call)?, pretty);
+            let input = CreateRole {
+                name,
+                description: description.unwrap_or_default(),
+                scopes,
+            };
+            let doc = done(run(settings, async |state, operator| {
+                roles::create(state, &operator.caller(), input).await
+            })?)?;
+            show(output, &doc, pretty);
         }
         RolesCommand::Update {
             name,
@@ -448,18 +533,20 @@ pub fn roles(settings: &Settings, command: RolesCommand) -> Result<()> {
             scopes,
             output,
         } => {
-            let mut body = Map::new();
-            if let Some(description) = description {
-                body.insert("description".into(), json!(description));
-            }
-            if !scopes.is_empty() {
-                body.insert("scopes".into(), json!(scopes));
-            }
-            let call = Call::new(Method::PATCH, one(&name)).json(Value::Object(body));
-            show(output, &run_json(settings, call)?, pretty);
+            let change = ChangeRole {
+                description,
+                scopes: given(scopes),
+            };
+            let doc = done(run(settings, async |state, operator| {
+                roles::change(state, &operator.caller(), name, change).await
+            })?)?;
+            show(output, &doc, pretty);
         }
         RolesCommand::Delete { name, output } => {
-            run_json(settings, Call::new(Method::DELETE, one(&name)))?;
+            let target = name.clone();
+            run(settings, async |state, operator| {
+                roles::delete(state, &operator.caller(), target).await
+            })?;
             show(output, &json!({"deleted": name}), |_| format!("deleted role {name}"));
         }
     }
@@ -477,17 +564,18 @@ pub fn audit(settings: &Settings, command: AuditCommand) -> Result<()> {
         cursor,
         output,
     } = command;
-    let limit = limit.map(|l| l.to_string());
-    let query = query(&[
-        ("since", since.as_deref()),
-        ("until", until.as_deref()),
-        ("actor", actor.as_deref()),
-        ("action", action.as_deref()),
-        ("target", target.as_deref()),
-        ("limit", limit.as_deref()),
-        ("cursor", cursor.as_deref()),
-    ]);
-    let doc = run_json(settings, Call::get(format!("/admin/v1/audit-events{query}")))?;
+    let query = AuditQuery {
+        since,
+        until,
+        actor,
+        action,
+        target,
+        limit: limit.map(i64::from),
+        cursor,
+    };
+    let doc = doc(run(settings, async |state, operator| {
+        gatepass_admin::audit::search(state, &operator.caller(), query).await
+    })?)?;
     show(output, &doc, |doc| {
         table(
             doc,
@@ -501,5 +589,56 @@ pub fn audit(settings: &Settings, command: AuditCommand) -> Result<()> {
             ],
         )
     });
+    Ok(())
+}
+
+/// `gatepass keys list` and `gatepass keys rotate`: the schedule and rotation the admin
+/// API and the console use too.
+pub fn keys(settings: &Settings, command: KeysCommand) -> Result<()> {
+    match command {
+        KeysCommand::List { json } => {
+            let keys = run(settings, async |state, operator| {
+                keys::list(state, &operator.caller()).await
+            })?;
+            if json {
+                println!("{}", json!({ "items": keys }));
+            } else if keys.is_empty() {
+                println!("no signing keys yet: `gatepass serve` makes the first one");
+            } else {
+                println!(
+                    "{:<31} {:<6} {:<8} {:<21} {:<21}",
+                    "KID", "ALG", "STATE", "ACTIVATES", "RETIRES"
+                );
+                for key in keys {
+                    println!(
+                        "{:<31} {:<6} {:<8} {:<21} {:<21}",
+                        key.kid,
+                        key.algorithm,
+                        key.state,
+                        key.activates_at,
+                        key.retires_at.unwrap_or_else(|| "-".to_owned())
+                    );
+                }
+            }
+        }
+        KeysCommand::Rotate { json } => {
+            gatepass_core::jwt_crypto::install();
+            let rotated = run(settings, async |state, operator| {
+                keys::rotate(state, &operator.caller()).await
+            })?;
+            let Rotated { status, activates_at } = &rotated;
+            let at = activates_at.as_deref().unwrap_or("-");
+            let text = match *status {
+                "scheduled" => format!("new signing key published; it signs from {at}"),
+                "already_pending" => format!("a new key is already published and signs from {at}"),
+                _ => "nothing to do".to_owned(),
+            };
+            if json {
+                println!("{}", doc(&rotated)?);
+            } else {
+                println!("{text}");
+            }
+        }
+    }
     Ok(())
 }

@@ -343,7 +343,7 @@ pub enum SecretsCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Copy, Subcommand)]
 pub enum KeysCommand {
     /// List signing keys and their schedule.
     List {

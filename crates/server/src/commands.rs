@@ -1,13 +1,9 @@
-//! The one-shot commands: migrate and keys here; the admin ones in `admin_commands`.
+//! The one-shot commands: migrate here; the admin ones (keys too) in `admin_commands`.
 
-use gatepass_auth::keys::{self, Plan};
-use gatepass_core::format_utc;
-use gatepass_store::audit::AuditEventRow;
-use gatepass_store::{audit, signing_keys};
 use serde_json::json;
 
 use crate::admin_commands;
-use crate::cli::{Command, KeysCommand};
+use crate::cli::Command;
 use crate::config::Settings;
 use crate::context::Context;
 use crate::serve;
@@ -33,8 +29,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<()> {
             println!("{}", crate::openapi::to_json());
             Ok(())
         }
-        Command::Keys(KeysCommand::List { json }) => list_keys(settings, json),
-        Command::Keys(KeysCommand::Rotate { json }) => rotate_keys(settings, json),
+        Command::Keys(command) => admin_commands::keys(settings, command),
     }
 }
 
@@ -44,85 +39,4 @@ fn print(json: bool, document: &serde_json::Value, text: &str) {
     } else {
         println!("{text}");
     }
-}
-
-fn cli_event(now: i64, action: &str, target: &str) -> AuditEventRow {
-    AuditEventRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        occurred_at: now,
-        actor: "cli".to_owned(),
-        action: action.to_owned(),
-        target: Some(target.to_owned()),
-        outcome: "success".to_owned(),
-        reason: None,
-        request_id: None,
-        source_addr: None,
-        details: None,
-    }
-}
-
-fn list_keys(settings: &Settings, json: bool) -> Result<()> {
-    let context = Context::open(settings, true)?;
-    let mut conn = context.db.conn()?;
-    let rows = signing_keys::list(&mut conn)?;
-    let summaries = keys::summarize(&rows, context.clock.now().unix_timestamp());
-    if json {
-        println!("{}", json!({ "items": summaries }));
-    } else if summaries.is_empty() {
-        println!("no signing keys yet: `gatepass serve` makes the first one");
-    } else {
-        println!(
-            "{:<31} {:<6} {:<8} {:<21} {:<21}",
-            "KID", "ALG", "STATE", "ACTIVATES", "RETIRES"
-        );
-        for key in summaries {
-            let state = serde_json::to_value(key.state)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            println!(
-                "{:<31} {:<6} {:<8} {:<21} {:<21}",
-                key.kid,
-                key.algorithm,
-                state,
-                key.activates_at,
-                key.retires_at.unwrap_or_else(|| "-".to_owned())
-            );
-        }
-    }
-    Ok(())
-}
-
-fn rotate_keys(settings: &Settings, json: bool) -> Result<()> {
-    gatepass_core::jwt_crypto::install();
-    let context = Context::open(settings, true)?;
-    let now = context.clock.now().unix_timestamp();
-    let kek = context.master_key.key_encryption_key();
-    let mut conn = context.db.conn()?;
-    let plan = keys::rotate(
-        &mut conn,
-        &kek,
-        &context.master_key.id(),
-        &settings.key_settings(),
-        now,
-        true,
-    )?;
-    let at = |t: i64| time::OffsetDateTime::from_unix_timestamp(t).map_or_else(|_| t.to_string(), format_utc);
-    match plan {
-        Plan::Create { activates_at, .. } => {
-            audit::append(&mut conn, &[cli_event(now, "signing_key.rotated", "signing-keys")])?;
-            print(
-                json,
-                &json!({"status": "scheduled", "activates_at": at(activates_at)}),
-                &format!("new signing key published; it signs from {}", at(activates_at)),
-            );
-        }
-        Plan::AlreadyPending(activates_at) => print(
-            json,
-            &json!({"status": "already_pending", "activates_at": at(activates_at)}),
-            &format!("a new key is already published and signs from {}", at(activates_at)),
-        ),
-        Plan::Keep => print(json, &json!({"status": "unchanged"}), "nothing to do"),
-    }
-    Ok(())
 }

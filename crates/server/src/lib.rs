@@ -4,21 +4,21 @@
 #![forbid(unsafe_code)]
 
 mod admin_commands;
-mod admin_keys;
 mod cli;
 mod commands;
 #[allow(missing_docs)] // each field is a key of config/default.toml, documented there
 pub mod config;
 mod connections;
-mod console;
 pub mod context;
 mod data_files;
 mod deadlines;
-mod in_process;
 mod logging;
 mod metrics;
 mod openapi;
+mod routes;
 pub mod serve;
+mod sign_in;
+mod signing_keys;
 pub mod tls;
 
 use std::process::ExitCode;

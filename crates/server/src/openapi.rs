@@ -9,20 +9,17 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_swagger_ui::SwaggerUi;
 
 #[derive(OpenApi)]
-#[openapi(
-    info(title = "Gatepass", description = "OAuth 2.0 client-credentials authorization server: token endpoint, discovery and the admin API."),
-    paths(crate::admin_keys::list, crate::admin_keys::rotate),
-    tags((name = "signing-keys", description = "The signing-key schedule"))
-)]
+#[openapi(info(
+    title = "Gatepass",
+    description = "OAuth 2.0 client-credentials authorization server: token endpoint, discovery and the admin API."
+))]
 struct ServerDoc;
 
-/// The merged document: token endpoint and discovery, admin API, signing keys.
+/// The merged document: token endpoint and discovery, and the admin API.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ServerDoc::openapi();
     doc.merge(gatepass_auth::http::ApiDoc::openapi());
     doc.merge(gatepass_admin::ApiDoc::openapi());
-    // The signing-key routes answer admin problems too.
-    utoipa::Modify::modify(&gatepass_admin::problem::ProblemResponses, &mut doc);
     // `bearer` comes with the admin API's document.
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(

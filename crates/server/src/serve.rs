@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::Server;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -17,15 +18,17 @@ use gatepass_auth::keys::KeyManager;
 use gatepass_auth::metrics::TokenMetrics;
 use gatepass_auth::usage::UsageRecorder;
 use gatepass_auth::{TokenService, TokenSettings};
+use gatepass_console::Console;
 use gatepass_core::{Clock, RequestId};
 use gatepass_resource_guard::{GuardConfig, Validator};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::{HeadLimits, Settings};
-use crate::console::Console;
 use crate::context::Context;
 use crate::metrics::{self, Metrics, Sources};
-use crate::tls::ListenerTls;
+use crate::routes::{self, Mount, Parts};
+use crate::signing_keys::Schedule;
+use crate::tls::{Certificates, ListenerTls};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -39,7 +42,6 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
 
 /// Runs the server on `listener` with an opened `context` (whose clock tests may drive)
 /// until SIGINT/SIGTERM.
-#[allow(clippy::too_many_lines)] // both listeners' wiring side by side reads best in one place
 pub fn run_with(
     settings: &Settings,
     context: &Context,
@@ -62,77 +64,18 @@ pub fn run_with(
             background,
         } = start(context, settings, &issuer).await?;
         let admin_listener = settings.admin_bind_addr()?.map(TcpListener::bind).transpose()?;
-        let separate_admin = admin_listener.is_some();
-        let public_parts = parts.clone();
         let public_service = parts.service.clone();
-        let console = web::Data::new(Console::new(parts.clone(), &issuer));
-        let public_console = console.clone();
-        let limits = settings.connection_limits();
-        let head = settings.head_limits();
-        let body_deadline = crate::deadlines::BodyDeadline(settings.body_timeout());
-        let per_address = settings.server.max_connections_per_address;
-        let public_connections = crate::connections::ConnectionCounts::new(per_address);
-        let public = HttpServer::new(move || {
-            let parts = public_parts.clone();
-            let console = public_console.clone();
-            App::new()
-                .app_data(web::Data::new(head))
-                .app_data(web::Data::new(body_deadline))
-                .app_data(console)
-                .configure(move |cfg| {
-                    if !separate_admin {
-                        crate::console::configure(cfg);
-                    }
-                })
-                .wrap(from_fn(crate::deadlines::body_deadline))
-                .wrap(from_fn(head_limits))
-                .wrap(from_fn(crate::connections::refuse_over_cap))
-                .wrap(from_fn(metrics::observe))
-                .wrap(from_fn(request_id))
-                .configure(move |cfg| routes(cfg, &parts, true, !separate_admin))
-        })
-        .on_connect(public_connections.on_connect())
-        .workers(workers)
-        .max_connections(limits.max_connections.div_ceil(workers))
-        .client_request_timeout(limits.request_timeout)
-        .keep_alive(limits.keep_alive)
-        .shutdown_timeout(limits.shutdown_timeout)
-        .disable_signals();
-        let public = match &tls.public {
-            Some(tls) => public.listen_rustls_0_23(listener, tls.server_config()?)?,
-            None => public.listen(listener)?,
-        }
-        .run();
+        let public_mount = if admin_listener.is_some() {
+            Mount::Public
+        } else {
+            Mount::All
+        };
+        let public = listen(settings, &parts, public_mount, listener, tls.public.as_ref(), workers)?;
         let admin_server = match admin_listener {
             None => None,
             Some(admin_listener) => {
                 let admin_address = admin_listener.local_addr()?;
-                let server = HttpServer::new(move || {
-                    let parts = parts.clone();
-                    App::new()
-                        .app_data(web::Data::new(head))
-                        .app_data(web::Data::new(body_deadline))
-                        .app_data(console.clone())
-                        .configure(crate::console::configure)
-                        .wrap(from_fn(crate::deadlines::body_deadline))
-                        .wrap(from_fn(head_limits))
-                        .wrap(from_fn(crate::connections::refuse_over_cap))
-                        .wrap(from_fn(metrics::observe))
-                        .wrap(from_fn(request_id))
-                        .configure(move |cfg| routes(cfg, &parts, false, true))
-                })
-                .on_connect(crate::connections::ConnectionCounts::new(per_address).on_connect())
-                .workers(1)
-                .max_connections(limits.max_connections)
-                .client_request_timeout(limits.request_timeout)
-                .keep_alive(limits.keep_alive)
-                .shutdown_timeout(limits.shutdown_timeout)
-                .disable_signals();
-                let server = match &tls.admin {
-                    Some(tls) => server.listen_rustls_0_23(admin_listener, tls.server_config()?)?,
-                    None => server.listen(admin_listener)?,
-                }
-                .run();
+                let server = listen(settings, &parts, Mount::Admin, admin_listener, tls.admin.as_ref(), 1)?;
                 Some((server, admin_address))
             }
         };
@@ -161,6 +104,47 @@ pub fn run_with(
         log::info!("stopped");
         Ok::<(), Box<dyn std::error::Error>>(())
     })
+}
+
+/// One listener: the route table's `mount`, behind the same limits and middleware on every
+/// listener, plain or TLS.
+fn listen(
+    settings: &Settings,
+    parts: &Parts,
+    mount: Mount,
+    listener: TcpListener,
+    tls: Option<&Arc<Certificates>>,
+    workers: usize,
+) -> Result<Server, Box<dyn std::error::Error>> {
+    let limits = settings.connection_limits();
+    let head = settings.head_limits();
+    let body_deadline = crate::deadlines::BodyDeadline(settings.body_timeout());
+    let connections = crate::connections::ConnectionCounts::new(settings.server.max_connections_per_address);
+    let parts = parts.clone();
+    let server = HttpServer::new(move || {
+        let parts = parts.clone();
+        App::new()
+            .app_data(web::Data::new(head))
+            .app_data(web::Data::new(body_deadline))
+            .wrap(from_fn(crate::deadlines::body_deadline))
+            .wrap(from_fn(head_limits))
+            .wrap(from_fn(crate::connections::refuse_over_cap))
+            .wrap(from_fn(metrics::observe))
+            .wrap(from_fn(request_id))
+            .configure(move |cfg| routes::configure(cfg, &parts, mount))
+    })
+    .on_connect(connections.on_connect())
+    .workers(workers)
+    .max_connections(limits.max_connections.div_ceil(workers))
+    .client_request_timeout(limits.request_timeout)
+    .keep_alive(limits.keep_alive)
+    .shutdown_timeout(limits.shutdown_timeout)
+    .disable_signals();
+    Ok(match tls {
+        Some(tls) => server.listen_rustls_0_23(listener, tls.server_config()?)?,
+        None => server.listen(listener)?,
+    }
+    .run())
 }
 
 /// Once the servers run: registers the TLS reload on SIGHUP (before the address is printed,
@@ -262,6 +246,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         max_secrets: settings.secrets.max_per_client,
         max_secret_age: settings.max_secret_age(),
         four_eyes: settings.admin.four_eyes,
+        keys: Arc::new(Schedule::serving(&context.master_key, Arc::clone(&keys))),
         clock: context.clock.clone(),
         on_change: {
             let service = service.clone();
@@ -290,10 +275,16 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         keys: Arc::clone(&keys),
         clock: context.clock.clone(),
     };
+    let console = web::Data::new(Console::new(
+        admin.clone(),
+        Arc::new(crate::sign_in::TokenEndpoint(service.clone())),
+        context.clock.clone(),
+        issuer,
+    ));
     let parts = Parts {
         service,
         admin,
-        keys: web::Data::new(crate::admin_keys::Keys(Arc::clone(&keys))),
+        console,
         metrics: web::Data::new(metrics),
         sources: web::Data::new(sources),
     };
@@ -303,55 +294,6 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         usage,
         background: vec![maintenance, usage_flusher, failures, retention],
     })
-}
-
-/// What the route handlers need, shared by the public and the admin listener.
-#[derive(Clone)]
-pub(crate) struct Parts {
-    service: web::Data<TokenService>,
-    admin: web::Data<AdminState>,
-    keys: web::Data<crate::admin_keys::Keys>,
-    metrics: web::Data<Metrics>,
-    sources: web::Data<Sources>,
-}
-
-impl Parts {
-    /// The admin API's state (the console checks its sessions' standing with it).
-    pub(crate) fn admin(&self) -> web::Data<AdminState> {
-        self.admin.clone()
-    }
-}
-
-/// Mounts the token service (`public`) and the admin API (`admin`), plus health checks.
-fn routes(cfg: &mut web::ServiceConfig, parts: &Parts, public: bool, admin: bool) {
-    cfg.app_data(parts.metrics.clone()).app_data(parts.sources.clone());
-    api(cfg, parts, public, admin);
-    if admin {
-        // Operators' endpoints go where the admin API is (the admin listener, if separate).
-        cfg.configure(crate::openapi::configure)
-            .route("/metrics", web::get().to(metrics::scrape));
-    }
-    cfg.route(
-        "/healthz",
-        web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
-    )
-    .route("/readyz", web::get().to(readyz));
-}
-
-/// The token service (`public`) and the admin API with signing keys (`admin`): what the
-/// listeners serve, and what the console calls in process.
-pub(crate) fn api(cfg: &mut web::ServiceConfig, parts: &Parts, public: bool, admin: bool) {
-    cfg.app_data(parts.service.clone())
-        .app_data(parts.admin.clone())
-        .app_data(parts.keys.clone());
-    if admin {
-        // Before the /admin/v1 scope, which would otherwise answer these paths with 404.
-        cfg.configure(crate::admin_keys::configure)
-            .configure(gatepass_admin::configure);
-    }
-    if public {
-        cfg.configure(gatepass_auth::http::configure);
-    }
 }
 
 /// Runs the key schedule every `every`, hands the admin API's validator the keys, and
@@ -442,15 +384,4 @@ async fn request_id(
             Ok(res)
         })
         .await
-}
-
-async fn readyz(service: web::Data<TokenService>) -> HttpResponse {
-    if service.is_ready().await {
-        // Tokens are still issued when writes fail (disk full): ready, but say so.
-        let writable = service.database_writable().await;
-        let status = if writable { "ready" } else { "degraded" };
-        HttpResponse::Ok().json(serde_json::json!({"status": status, "database_writable": writable}))
-    } else {
-        HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}))
-    }
 }

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod roles;
 pub mod secrets;
 pub mod service_accounts;
+pub mod signing_keys;
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
@@ -18,7 +19,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(secrets::configure)
         .configure(roles::configure)
         .configure(service_accounts::configure)
-        .configure(approvals::configure);
+        .configure(approvals::configure)
+        .configure(signing_keys::configure);
 }
 
 /// 201 with what was created, or 202 with the four-eyes request.

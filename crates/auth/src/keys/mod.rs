@@ -164,27 +164,6 @@ impl KeyManager {
         self.reload().await
     }
 
-    /// Publishes a new key now (it signs after `publish_ahead`), as `gatepass keys rotate`
-    /// does, and reloads the ring. Returns what was done.
-    pub async fn rotate_now(&self) -> Result<Plan, KeyError> {
-        let now = self.clock.now().unix_timestamp();
-        let kek = self.kek.clone();
-        let (id, settings) = (self.master_key_id.clone(), self.settings.clone());
-        let plan = self
-            .db
-            .run(move |conn| Ok(rotate(conn, &kek, &id, &settings, now, true)))
-            .await??;
-        self.reload().await?;
-        Ok(plan)
-    }
-
-    /// Every key with its state now, for listings.
-    pub async fn summaries(&self) -> Result<Vec<KeySummary>, KeyError> {
-        let now = self.clock.now().unix_timestamp();
-        let rows = self.db.run(signing_keys::list).await?;
-        Ok(summarize(&rows, now))
-    }
-
     /// Loads the unexpired keys, reusing the ones already decrypted.
     pub async fn reload(&self) -> Result<(), KeyError> {
         let now = self.clock.now().unix_timestamp();
@@ -259,7 +238,7 @@ fn times_of(row: &SigningKeyRow) -> KeyTimes {
 }
 
 /// Advances the key schedule in the database (the same code for the server's timer and
-/// the `keys rotate` command). Returns the plan that was carried out.
+/// every rotation an admin asks for, through `gatepass_admin::keys::rotate`). Returns the plan that was carried out.
 pub fn rotate(
     conn: &mut Conn,
     kek: &[u8; 32],

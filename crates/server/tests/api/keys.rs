@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use reqwest::Method;
 
-use crate::admin::{admin_token, call};
+use crate::admin::{admin_token, call, token_with};
 use crate::helpers::{ClientSpec, eventually, spawn_app, spawn_app_with, spawn_with_clock_and, verify_with_jwks};
 
 fn kids(jwks: &Value) -> Vec<String> {
@@ -126,5 +126,47 @@ gatepass_store::both_backends! {
             rows[0].master_key_id,
             gatepass_core::MasterKey::from_bytes(crate::helpers::MASTER_KEY).id()
         );
+    }
+
+    async fn rotation_takes_keys_write_and_every_way_in_writes_one_audit_row(backend) {
+        let app = spawn_app(backend).await;
+        let audited = |action: &'static str| {
+            let filter = gatepass_store::audit::AuditFilter {
+                action: Some(action.to_owned()),
+                ..Default::default()
+            };
+            gatepass_store::audit::search(&mut app.db().conn().unwrap(), &filter, 100).unwrap()
+        };
+        let stored = || gatepass_store::signing_keys::list(&mut app.db().conn().unwrap()).unwrap().len();
+
+        // A caller that may see the schedule but not change it: refused, nothing changed.
+        let reader = token_with(&app, &["gatepass:clients:read"]).await;
+        let (status, listed) = call(&app, &reader, Method::GET, "/admin/v1/signing-keys", None).await;
+        assert_eq!((status, listed["items"].as_array().map(Vec::len)), (200, Some(1)), "{listed}");
+        let (status, refused) = call(&app, &reader, Method::POST, "/admin/v1/signing-keys/rotate", None).await;
+        assert_eq!(status, 403, "{refused}");
+        assert_eq!(stored(), 1, "no key was made");
+        assert!(audited("signing_key.rotated").is_empty(), "no rotation recorded");
+        assert!(
+            audited("admin.denied").iter().any(|row| row.target.as_deref() == Some("/admin/v1/signing-keys/rotate")),
+            "the refusal is recorded"
+        );
+
+        // The CLI, as the operator: one key, one row.
+        let output = app.cli(&["keys", "rotate", "--json"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(answer["status"], "scheduled", "{answer}");
+        assert_eq!(stored(), 2);
+        let rows = audited("signing_key.rotated");
+        assert_eq!((rows.len(), rows[0].actor.as_str()), (1, "cli"));
+
+        // The API goes through the same command: a key is already pending, so nothing new.
+        let writer = token_with(&app, &["gatepass:keys:write"]).await;
+        let (status, again) = call(&app, &writer, Method::POST, "/admin/v1/signing-keys/rotate", None).await;
+        assert_eq!((status, again["status"].as_str()), (200, Some("already_pending")), "{again}");
+        assert_eq!((stored(), audited("signing_key.rotated").len()), (2, 1));
+        let listed: Value = serde_json::from_slice(&app.cli(&["keys", "list", "--json"]).stdout).unwrap();
+        assert_eq!(listed["items"].as_array().map(Vec::len), Some(2), "{listed}");
     }
 }

@@ -25,7 +25,26 @@ pub enum Flash {
 
 /// A field as text, `—` for nothing.
 pub fn text(value: &Value) -> String {
-    crate::in_process::plain(value, "—")
+    plain(value, "—")
+}
+
+/// A field as text for people: lists joined by spaces, objects as `key=value` pairs, and
+/// `nothing` for null or empty.
+fn plain(value: &Value, nothing: &str) -> String {
+    match value {
+        Value::Null => nothing.to_owned(),
+        Value::String(s) if s.is_empty() => nothing.to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => nothing.to_owned(),
+        Value::Array(items) => items.iter().map(|v| plain(v, nothing)).collect::<Vec<_>>().join(" "),
+        Value::Object(map) if map.is_empty() => nothing.to_owned(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}={}", plain(v, nothing)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
 }
 
 /// The items of a page answer.

@@ -1,15 +1,18 @@
 //! API keys: list, create (the secret shown once), one key with its secrets, rotate, revoke, delete.
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use gatepass_admin::access::{ClientsRead, ClientsWrite};
+use gatepass_admin::clients::{self, ChangeClient, CreateClient, ListQuery};
+use gatepass_admin::problem::{AdminError, invalid};
+use gatepass_admin::secrets::{self, CreateSecret};
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::pages::{Flash, Nav, button_form, csrf, items, page, secret_once, table, text};
 use super::session::Session;
-use super::{Action, Console, SignedIn, field, flash_of, label_map, segment, words};
-use crate::in_process::{Call, query};
+use super::{Action, Answer, Console, SignedIn, field, flash_of, label_map, query, segment, words};
 
 #[derive(Deserialize, Default)]
 pub(super) struct KeyFilter {
@@ -37,32 +40,34 @@ async fn keys_page(
 ) -> HttpResponse {
     let label = filter.label.clone().filter(|l| !l.is_empty());
     let status = filter.status.clone().filter(|s| !s.is_empty());
-    let listing = query(&[
-        ("limit", Some("50")),
-        ("label", label.as_deref()),
-        ("status", status.as_deref()),
-        ("cursor", filter.cursor.as_deref()),
-    ]);
-    let answer = console
-        .admin(req, session, Call::get(format!("/admin/v1/clients{listing}")))
-        .await;
+    let listing = ListQuery {
+        label: label.clone(),
+        status: status.clone(),
+        limit: Some(50),
+        cursor: filter.cursor.clone(),
+    };
+    let answer = Answer::of(
+        console
+            .run::<ClientsRead, _>(req, session, async |state, caller| {
+                clients::list_with_key_prefixes(state, caller, listing).await
+            })
+            .await,
+    );
     let flash = match flash {
         Flash::None if !answer.status.is_success() => Flash::Error(answer.detail()),
         other => other,
     };
-    let mut doc = answer.json();
-    // Each key's usable secrets' prefixes, so people can tell keys apart.
-    if let Some(list) = doc["items"].as_array_mut() {
-        for item in list {
-            let id = segment(item["client_id"].as_str().unwrap_or_default());
-            let call = Call::get(format!("/admin/v1/clients/{id}/secrets"));
-            let secrets = console.admin(req, session, call).await.json();
-            let prefixes = items(&secrets)
-                .iter()
-                .filter(|s| s["status"] == "active")
-                .map(|s| s["key_prefix"].clone())
-                .collect();
-            item["key_prefixes"] = Value::Array(prefixes);
+    // The page, each key with its usable secrets' prefixes, so people can tell keys apart.
+    let (mut doc, prefixes) = match answer.json() {
+        Value::Array(mut pair) if pair.len() == 2 => {
+            let prefixes = pair.pop().unwrap_or_default();
+            (pair.pop().unwrap_or_default(), prefixes)
+        }
+        _ => (Value::Null, Value::Null),
+    };
+    if let (Some(list), Some(prefixes)) = (doc["items"].as_array_mut(), prefixes.as_array()) {
+        for (item, prefixes) in list.iter_mut().zip(prefixes) {
+            item["key_prefixes"] = prefixes.clone();
         }
     }
     let link = |item: &Value| {
@@ -124,25 +129,29 @@ pub(super) async fn create_key(
         Ok(labels) => labels,
         Err(message) => return keys_page(&req, &console, &session, &no_filter, Flash::Error(message), None).await,
     };
-    let mut body = json!({
-        "scopes": words(field(&form, "scopes")),
-        "audiences": words(field(&form, "audiences")),
-        "labels": labels,
-    });
-    if !field(&form, "name").is_empty() {
-        body["name"] = field(&form, "name").into();
-    }
-    if !field(&form, "token_ttl_seconds").is_empty() {
-        body["token_ttl_seconds"] = field(&form, "token_ttl_seconds")
-            .parse::<i64>()
-            .map_or(Value::String(field(&form, "token_ttl_seconds").to_owned()), Value::from);
-    }
-    if !field(&form, "expires_at").is_empty() {
-        body["expires_at"] = field(&form, "expires_at").into();
-    }
-    let answer = console
-        .admin(&req, &session, Call::new(Method::POST, "/admin/v1/clients").json(body))
-        .await;
+    let token_ttl_seconds = match whole_seconds("token_ttl_seconds", field(&form, "token_ttl_seconds")) {
+        Ok(ttl) => ttl,
+        Err(error) => {
+            return keys_page(&req, &console, &session, &no_filter, Flash::Error(error.detail()), None).await;
+        }
+    };
+    let optional = |name: &str| Some(field(&form, name).to_owned()).filter(|v| !v.is_empty());
+    let input = CreateClient {
+        name: optional("name"),
+        service_account_id: None,
+        scopes: words(field(&form, "scopes")),
+        audiences: words(field(&form, "audiences")),
+        labels,
+        token_ttl_seconds,
+        expires_at: optional("expires_at"),
+    };
+    let answer = Answer::created(
+        console
+            .run::<ClientsWrite, _>(&req, &session, async |state, caller| {
+                clients::create(state, caller, input).await
+            })
+            .await,
+    );
     let doc = answer.json();
     match answer.status {
         StatusCode::CREATED => {
@@ -174,6 +183,17 @@ pub(super) async fn create_key(
     }
 }
 
+/// A form's field of whole seconds: nothing, or a number.
+fn whole_seconds(name: &'static str, value: &str) -> Result<Option<i64>, AdminError> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    value
+        .parse()
+        .map(Some)
+        .map_err(|_| invalid(name, "must be a whole number of seconds"))
+}
+
 pub(super) async fn key(
     req: HttpRequest,
     console: web::Data<Console>,
@@ -191,24 +211,30 @@ async fn key_page(
     flash: Flash,
     created: Option<Markup>,
 ) -> HttpResponse {
-    let client = console
-        .admin(req, session, Call::get(format!("/admin/v1/clients/{}", segment(id))))
+    let found = console
+        .run::<ClientsRead, _>(req, session, async |state, caller| {
+            let client = clients::read(state, caller, id.to_owned()).await?;
+            let secrets = secrets::list(state, caller, id.to_owned()).await?;
+            Ok((client, secrets))
+        })
         .await;
-    if client.status == StatusCode::NOT_FOUND {
+    if matches!(found, Err(AdminError::NotFound(_))) {
         let body = html! { p { "No such key. " a href="/console/keys" { "Back to API keys" } } };
         return super::html(
             StatusCode::NOT_FOUND,
             &page(session, Nav::Keys, "API key not found", &flash, &body),
         );
     }
-    let secrets = console
-        .admin(
-            req,
-            session,
-            Call::get(format!("/admin/v1/clients/{}/secrets", segment(id))),
-        )
-        .await;
-    let (client, secret_list) = (client.json(), secrets.json());
+    let (flash, (client, secret_list)) = match Answer::of(found) {
+        answer if answer.status.is_success() => match answer.json() {
+            Value::Array(mut pair) if pair.len() == 2 => {
+                let secrets = pair.pop().unwrap_or_default();
+                (flash, (pair.pop().unwrap_or_default(), secrets))
+            }
+            _ => (flash, (Value::Null, Value::Null)),
+        },
+        answer => (Flash::Error(answer.detail()), (Value::Null, Value::Null)),
+    };
     let base = format!("/console/keys/{}", segment(id));
     let disabled = client["status"] == "disabled";
     let body = html! {
@@ -230,13 +256,13 @@ async fn key_page(
             } @else {
                 (button_form(session, &format!("{base}/status"), "Disable", Some("Disable this key? Its secrets stop working at once."), &html! { input type="hidden" name="status" value="disabled"; }))
             }
-            @if used_recently(&client) {
+            @if used_recently(&client, console.now()) {
                 (button_form(session, &format!("{base}/delete"), "Delete key", Some("This key was used in the last 24 hours: deleting it breaks whoever still uses it. Delete it and all its secrets for good?"), &html! { span.warning { "used in the last 24 h" } }))
             } @else {
                 (button_form(session, &format!("{base}/delete"), "Delete key", Some("Delete this key and all its secrets for good?"), &html! {}))
             }
         }
-        (secrets_table(session, &base, &secret_list))
+        (secrets_table(session, &base, &secret_list, console.now()))
         section aria-labelledby="rotate-title" {
             h2 #rotate-title { "Rotate: add a secret" }
             p { "Both the old and the new secret work during the grace period; after it the older secrets expire. Without a grace period the old secrets stay until you revoke them." }
@@ -255,9 +281,8 @@ async fn key_page(
     super::html(StatusCode::OK, &page(session, Nav::Keys, &title, &flash, &body))
 }
 
-/// Whether a client or secret view was used in the last 24 hours.
-fn used_recently(item: &Value) -> bool {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+/// Whether a client or secret view was used in the 24 hours before `now`.
+fn used_recently(item: &Value, now: i64) -> bool {
     item["last_used_at"]
         .as_str()
         .and_then(|at| gatepass_core::parse_utc(at).ok())
@@ -265,7 +290,7 @@ fn used_recently(item: &Value) -> bool {
 }
 
 /// A key's secrets with revoke and delete buttons.
-fn secrets_table(session: &Session, base: &str, secret_list: &Value) -> Markup {
+fn secrets_table(session: &Session, base: &str, secret_list: &Value, now: i64) -> Markup {
     html! {
         div.scroll {
             table {
@@ -274,7 +299,7 @@ fn secrets_table(session: &Session, base: &str, secret_list: &Value) -> Markup {
                 tbody {
                     @for secret in items(secret_list) {
                         @let secret_path = format!("{base}/secrets/{}", segment(secret["id"].as_str().unwrap_or_default()));
-                        @let recent = used_recently(secret);
+                        @let recent = used_recently(secret, now);
                         tr {
                             td { code { (text(&secret["key_prefix"])) } }
                             td { (text(&secret["label"])) }
@@ -311,9 +336,18 @@ pub(super) async fn key_status(
     Action { session, form }: Action,
 ) -> HttpResponse {
     let status = field(&form, "status");
-    let call =
-        Call::new(Method::PATCH, format!("/admin/v1/clients/{}", segment(&path))).json(json!({"status": status}));
-    let answer = console.admin(&req, &session, call).await;
+    let change = ChangeClient {
+        status: Some(status.to_owned()),
+        ..ChangeClient::default()
+    };
+    let id = path.to_string();
+    let answer = Answer::changed(
+        console
+            .run::<ClientsWrite, _>(&req, &session, async |state, caller| {
+                clients::change(state, caller, id, change).await
+            })
+            .await,
+    );
     key_page(
         &req,
         &console,
@@ -331,13 +365,14 @@ pub(super) async fn delete_key(
     path: web::Path<String>,
     Action { session, .. }: Action,
 ) -> HttpResponse {
-    let answer = console
-        .admin(
-            &req,
-            &session,
-            Call::new(Method::DELETE, format!("/admin/v1/clients/{}", segment(&path))),
-        )
-        .await;
+    let id = path.to_string();
+    let answer = Answer::of(
+        console
+            .run::<ClientsWrite, _>(&req, &session, async |state, caller| {
+                clients::delete(state, caller, id).await
+            })
+            .await,
+    );
     let no_filter = KeyFilter::default();
     keys_page(
         &req,
@@ -356,23 +391,23 @@ pub(super) async fn rotate(
     path: web::Path<String>,
     Action { session, form }: Action,
 ) -> HttpResponse {
-    let mut body = json!({});
-    if !field(&form, "label").is_empty() {
-        body["label"] = field(&form, "label").into();
-    }
-    let grace = field(&form, "grace_period_seconds");
-    if !grace.is_empty() {
-        body["grace_period_seconds"] = grace
-            .parse::<i64>()
-            .map_or(Value::String(grace.to_owned()), Value::from);
-    }
-    let answer = console
-        .admin(
-            &req,
-            &session,
-            Call::new(Method::POST, format!("/admin/v1/clients/{}/secrets", segment(&path))).json(body),
-        )
-        .await;
+    let grace_period_seconds = match whole_seconds("grace_period_seconds", field(&form, "grace_period_seconds")) {
+        Ok(grace) => grace,
+        Err(error) => return key_page(&req, &console, &session, &path, Flash::Error(error.detail()), None).await,
+    };
+    let input = CreateSecret {
+        label: Some(field(&form, "label").to_owned()).filter(|l| !l.is_empty()),
+        expires_at: None,
+        grace_period_seconds,
+    };
+    let id = path.to_string();
+    let answer = Answer::created(
+        console
+            .run::<ClientsWrite, _>(&req, &session, async |state, caller| {
+                secrets::create(state, caller, id, input).await
+            })
+            .await,
+    );
     if answer.status == StatusCode::CREATED {
         let doc = answer.json();
         let once = secret_once(
@@ -401,11 +436,14 @@ pub(super) async fn revoke_secret(
     Action { session, .. }: Action,
 ) -> HttpResponse {
     let (id, secret) = path.into_inner();
-    let call = Call::new(
-        Method::POST,
-        format!("/admin/v1/clients/{}/secrets/{}/revoke", segment(&id), segment(&secret)),
+    let client_id = id.clone();
+    let answer = Answer::of(
+        console
+            .run::<ClientsWrite, _>(&req, &session, async |state, caller| {
+                secrets::revoke(state, caller, client_id, secret).await
+            })
+            .await,
     );
-    let answer = console.admin(&req, &session, call).await;
     key_page(
         &req,
         &console,
@@ -424,16 +462,15 @@ pub(super) async fn delete_secret(
     Action { session, form }: Action,
 ) -> HttpResponse {
     let (id, secret) = path.into_inner();
-    let force = if field(&form, "force") == "true" {
-        "?force=true"
-    } else {
-        ""
-    };
-    let call = Call::new(
-        Method::DELETE,
-        format!("/admin/v1/clients/{}/secrets/{}{force}", segment(&id), segment(&secret)),
+    let force = field(&form, "force") == "true";
+    let client_id = id.clone();
+    let answer = Answer::of(
+        console
+            .run::<ClientsWrite, _>(&req, &session, async |state, caller| {
+                secrets::delete(state, caller, client_id, secret, force).await
+            })
+            .await,
     );
-    let answer = console.admin(&req, &session, call).await;
     key_page(
         &req,
         &console,

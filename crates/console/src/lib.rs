@@ -1,8 +1,10 @@
-//! `/console`: the web console. Server-rendered pages on top of the admin API: every action is
-//! a request to the admin API's own handlers (in process, with the signed-in admin's access
-//! token), so the console can do exactly what that admin may do through the API, and every
+//! `/console`: the web console. Server-rendered pages on the admin service layer: every
+//! action calls the same command as the admin API (`gatepass_admin`), as the signed-in
+//! admin (a caller made from the session's access token, whose standing is checked on every
+//! page), so the console can do exactly what that admin may do through the API, and every
 //! change is audited under the admin's client id. A little JavaScript adds copy buttons and
 //! confirmation dialogs; everything works without it.
+#![forbid(unsafe_code)]
 
 mod accounts;
 mod approvals;
@@ -14,52 +16,164 @@ mod sign_in;
 mod signing_keys;
 
 use std::collections::BTreeMap;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
-use gatepass_admin::access::Principal;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use gatepass_admin::access::{self, Caller, Capability, Principal};
 use gatepass_admin::problem::AdminError;
-use gatepass_core::RequestId;
+use gatepass_admin::{AdminState, Outcome};
+use gatepass_core::Clock;
 use maud::Markup;
+use serde::Serialize;
 use serde_json::Value;
 
-use crate::in_process::{Answer, Call, segment};
-use crate::serve::{Parts, api};
 use pages::Flash;
 use session::{Session, Sessions};
 
-/// What the console needs: the server's parts (to call its own API) and the sessions.
+/// What a sign-in form's credentials got from the token endpoint.
+pub enum SignInAnswer {
+    /// An access token for the client.
+    Token {
+        /// The JWT.
+        access_token: String,
+        /// Seconds it lives.
+        expires_in: i64,
+        /// The granted scopes, space-separated.
+        scope: String,
+    },
+    /// Wrong credentials, or a client that may not have a token.
+    Refused,
+    /// Too many failures from this client or address: wait.
+    Throttled,
+    /// The token service cannot answer now.
+    Unavailable,
+}
+
+/// How the console gets an access token for the credentials of its sign-in form: the token
+/// endpoint's grant, failure limits and audit (the server implements it on its token service).
+pub trait SignIn: Send + Sync {
+    /// A token for `client_id` presenting `client_secret`, on behalf of the caller of `req`.
+    fn sign_in<'a>(
+        &'a self,
+        req: &'a HttpRequest,
+        client_id: &'a str,
+        client_secret: &'a str,
+    ) -> Pin<Box<dyn Future<Output = SignInAnswer> + 'a>>;
+}
+
+/// What the console needs: the admin service layer, the sign-in and the sessions.
 pub struct Console {
-    parts: Parts,
+    admin: web::Data<AdminState>,
+    sign_in: Arc<dyn SignIn>,
     sessions: Sessions,
+    clock: Arc<dyn Clock>,
 }
 
 impl Console {
-    /// The console of a server whose issuer is `issuer` (`https://` makes cookies `Secure`).
-    pub fn new(parts: Parts, issuer: &str) -> Self {
+    /// The console of a server whose issuer is `issuer` (`https://` makes cookies `Secure`);
+    /// sessions end on `clock`.
+    pub fn new(admin: web::Data<AdminState>, sign_in: Arc<dyn SignIn>, clock: Arc<dyn Clock>, issuer: &str) -> Self {
         Self {
-            parts,
-            sessions: Sessions::new(issuer.starts_with("https://")),
+            admin,
+            sign_in,
+            sessions: Sessions::new(issuer.starts_with("https://"), Arc::clone(&clock)),
+            clock,
         }
     }
 
-    /// Runs a request against this server's own routes, as the request's caller.
-    async fn call(&self, req: &HttpRequest, call: Call) -> Answer {
-        let parts = self.parts.clone();
-        let mut call = call.peer(req.peer_addr());
-        if let Some(id) = req.extensions().get::<RequestId>() {
-            call = call.header("x-request-id", id.to_string());
-        }
-        call.send(move |cfg| api(cfg, &parts, true, true)).await
+    /// Runs `work` as the session's admin, if it holds `C`.
+    async fn run<C: Capability, T>(
+        &self,
+        req: &HttpRequest,
+        session: &Session,
+        work: impl AsyncFnOnce(&web::Data<AdminState>, &Caller<C>) -> Result<T, AdminError>,
+    ) -> Result<T, AdminError> {
+        let caller = access::with_token::<C>(&self.admin, req, &session.token).await?;
+        work(&self.admin, &caller).await
     }
 
-    /// Runs an admin API request with the session's token.
-    async fn admin(&self, req: &HttpRequest, session: &Session, call: Call) -> Answer {
-        self.call(req, call.header("authorization", format!("Bearer {}", session.token)))
-            .await
+    /// Now, in seconds since the epoch.
+    fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
+    }
+}
+
+/// What a command answered, as the pages read it: its view as JSON and the status the API
+/// would have answered with, or the refusal.
+struct Answer {
+    status: StatusCode,
+    doc: Value,
+    error: Option<AdminError>,
+}
+
+impl Answer {
+    /// A read or a change without four-eyes: 200.
+    fn of<T: Serialize>(result: Result<T, AdminError>) -> Self {
+        Self::with(StatusCode::OK, result)
+    }
+
+    /// A creation: 201, or 202 when it waits for a second admin.
+    fn created<T: Serialize>(result: Result<Outcome<T>, AdminError>) -> Self {
+        match result {
+            Ok(Outcome::Done(value)) => Self::with(StatusCode::CREATED, Ok(value)),
+            Ok(Outcome::Pending(approval)) => Self::with(StatusCode::ACCEPTED, Ok(approval)),
+            Err(error) => Self::with::<()>(StatusCode::OK, Err(error)),
+        }
+    }
+
+    /// A change: 200, or 202 when it waits for a second admin.
+    fn changed<T: Serialize>(result: Result<Outcome<T>, AdminError>) -> Self {
+        match result {
+            Ok(Outcome::Done(value)) => Self::with(StatusCode::OK, Ok(value)),
+            Ok(Outcome::Pending(approval)) => Self::with(StatusCode::ACCEPTED, Ok(approval)),
+            Err(error) => Self::with::<()>(StatusCode::OK, Err(error)),
+        }
+    }
+
+    fn with<T: Serialize>(status: StatusCode, result: Result<T, AdminError>) -> Self {
+        match result.and_then(|value| {
+            serde_json::to_value(value).map_err(|e| AdminError::Internal(format!("console view: {e}")))
+        }) {
+            Ok(doc) => Self {
+                status,
+                doc,
+                error: None,
+            },
+            Err(error) => Self {
+                status: error.status_code(),
+                doc: Value::Null,
+                error: Some(error),
+            },
+        }
+    }
+
+    /// The view (`null` after a refusal).
+    fn json(&self) -> Value {
+        self.doc.clone()
+    }
+
+    /// The refusal, for a person.
+    fn detail(&self) -> String {
+        self.error.as_ref().map_or_else(String::new, AdminError::detail)
+    }
+}
+
+/// A path segment, encoded so an id cannot leave its place in the path.
+fn segment(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// A query string (`?a=1&b=2`, or nothing) of the pairs that have a value.
+fn query(pairs: &[(&str, Option<&str>)]) -> String {
+    let given: Vec<(&str, &str)> = pairs.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
+    if given.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", serde_urlencoded::to_string(given).unwrap_or_default())
     }
 }
 
@@ -156,7 +270,7 @@ enum Denied {
     Unavailable,
 }
 
-impl actix_web::ResponseError for Denied {
+impl ResponseError for Denied {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::SignedOut => StatusCode::SEE_OTHER,
@@ -192,7 +306,7 @@ impl actix_web::ResponseError for Denied {
 async fn current_session(req: &HttpRequest) -> Result<Arc<Session>, Denied> {
     let console = req.app_data::<web::Data<Console>>().ok_or(Denied::SignedOut)?;
     let session = console.sessions.current(req).ok_or(Denied::SignedOut)?;
-    match Principal::of_bearer_token(&console.parts.admin(), &session.token).await {
+    match Principal::of_bearer_token(&console.admin, &session.token).await {
         Ok(_) => Ok(session),
         Err(AdminError::Unauthenticated) => {
             log::info!(
@@ -283,14 +397,14 @@ fn words(value: &str) -> Vec<String> {
 }
 
 /// `k=v, k2=v2` → `{"k":"v","k2":"v2"}`; a pair without `=` is an error naming it.
-fn label_map(value: &str) -> Result<serde_json::Map<String, Value>, String> {
+fn label_map(value: &str) -> Result<BTreeMap<String, String>, String> {
     value
         .split(',')
         .map(str::trim)
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             pair.split_once('=')
-                .map(|(k, v)| (k.trim().to_owned(), Value::String(v.trim().to_owned())))
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
                 .ok_or_else(|| format!("labels: {pair:?} is not key=value"))
         })
         .collect()

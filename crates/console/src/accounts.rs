@@ -1,14 +1,25 @@
 //! Service accounts and roles.
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use gatepass_admin::access::{DirectoryRead, ServiceAccountsWrite};
+use gatepass_admin::roles::{self, CreateRole};
+use gatepass_admin::service_accounts::{self, ChangeServiceAccount, CreateServiceAccount};
 use maud::html;
-use serde_json::json;
 
 use super::pages::{Flash, Nav, button_form, csrf, items, page, table, text};
 use super::session::Session;
-use super::{Action, Console, SignedIn, field, flash_of, segment, words};
-use crate::in_process::Call;
+use super::{Action, Answer, Console, SignedIn, field, flash_of, segment, words};
+
+/// The roles, for the pages that show or pick them.
+async fn all_roles(req: &HttpRequest, console: &Console, session: &Session) -> serde_json::Value {
+    Answer::of(
+        console
+            .run::<DirectoryRead, _>(req, session, async |state, caller| roles::list(state, caller).await)
+            .await,
+    )
+    .json()
+}
 
 pub(super) async fn service_accounts(
     req: HttpRequest,
@@ -19,11 +30,15 @@ pub(super) async fn service_accounts(
 }
 
 async fn service_accounts_page(req: &HttpRequest, console: &Console, session: &Session, flash: Flash) -> HttpResponse {
-    let accounts = console
-        .admin(req, session, Call::get("/admin/v1/service-accounts"))
-        .await
-        .json();
-    let roles = console.admin(req, session, Call::get("/admin/v1/roles")).await.json();
+    let accounts = Answer::of(
+        console
+            .run::<DirectoryRead, _>(req, session, async |state, caller| {
+                service_accounts::list(state, caller).await
+            })
+            .await,
+    )
+    .json();
+    let roles = all_roles(req, console, session).await;
     let body = html! {
         div.scroll {
             table {
@@ -83,15 +98,22 @@ pub(super) async fn create_service_account(
     console: web::Data<Console>,
     Action { session, form }: Action,
 ) -> HttpResponse {
-    let roles: Vec<&str> = form.keys().filter_map(|k| k.strip_prefix("role:")).collect();
-    let body = json!({"name": field(&form, "name"), "description": field(&form, "description"), "roles": roles});
-    let answer = console
-        .admin(
-            &req,
-            &session,
-            Call::new(Method::POST, "/admin/v1/service-accounts").json(body),
-        )
-        .await;
+    let input = CreateServiceAccount {
+        name: field(&form, "name").to_owned(),
+        description: field(&form, "description").to_owned(),
+        roles: form
+            .keys()
+            .filter_map(|k| k.strip_prefix("role:"))
+            .map(str::to_owned)
+            .collect(),
+    };
+    let answer = Answer::created(
+        console
+            .run::<ServiceAccountsWrite, _>(&req, &session, async |state, caller| {
+                service_accounts::create(state, caller, input).await
+            })
+            .await,
+    );
     let flash = if answer.status == StatusCode::ACCEPTED {
         Flash::Notice("A second administrator must approve this service account (four-eyes): see Approvals.".into())
     } else {
@@ -107,9 +129,18 @@ pub(super) async fn service_account_status(
     Action { session, form }: Action,
 ) -> HttpResponse {
     let status = field(&form, "status");
-    let call = Call::new(Method::PATCH, format!("/admin/v1/service-accounts/{}", segment(&path)))
-        .json(json!({"status": status}));
-    let answer = console.admin(&req, &session, call).await;
+    let change = ChangeServiceAccount {
+        status: Some(status.to_owned()),
+        ..ChangeServiceAccount::default()
+    };
+    let id = path.into_inner();
+    let answer = Answer::changed(
+        console
+            .run::<ServiceAccountsWrite, _>(&req, &session, async |state, caller| {
+                service_accounts::change(state, caller, id, change).await
+            })
+            .await,
+    );
     service_accounts_page(
         &req,
         &console,
@@ -124,7 +155,7 @@ pub(super) async fn roles(req: HttpRequest, console: web::Data<Console>, SignedI
 }
 
 async fn roles_page(req: &HttpRequest, console: &Console, session: &Session, flash: Flash) -> HttpResponse {
-    let roles = console.admin(req, session, Call::get("/admin/v1/roles")).await.json();
+    let roles = all_roles(req, console, session).await;
     let body = html! {
         (table("Roles", items(&roles), &[("Name", "name"), ("Scopes", "scopes"), ("Description", "description")], None))
         section aria-labelledby="create-role" {
@@ -149,10 +180,18 @@ pub(super) async fn create_role(
     console: web::Data<Console>,
     Action { session, form }: Action,
 ) -> HttpResponse {
-    let body = json!({"name": field(&form, "name"), "description": field(&form, "description"), "scopes": words(field(&form, "scopes"))});
-    let answer = console
-        .admin(&req, &session, Call::new(Method::POST, "/admin/v1/roles").json(body))
-        .await;
+    let input = CreateRole {
+        name: field(&form, "name").to_owned(),
+        description: field(&form, "description").to_owned(),
+        scopes: words(field(&form, "scopes")),
+    };
+    let answer = Answer::created(
+        console
+            .run::<ServiceAccountsWrite, _>(&req, &session, async |state, caller| {
+                roles::create(state, caller, input).await
+            })
+            .await,
+    );
     let flash = if answer.status == StatusCode::ACCEPTED {
         Flash::Notice("A second administrator must approve this role (four-eyes): see Approvals.".into())
     } else {

@@ -1,13 +1,14 @@
 //! Four-eyes requests: see, approve, reject.
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::html;
 
 use super::pages::{Flash, Nav, button_form, items, page, text};
 use super::session::Session;
-use super::{Action, Console, SignedIn, flash_of, segment};
-use crate::in_process::Call;
+use super::{Action, Answer, Console, SignedIn, flash_of, segment};
+use gatepass_admin::access::{Admin, DirectoryRead};
+use gatepass_admin::four_eyes::{self, ApprovalQuery};
 
 pub(super) async fn approvals(
     req: HttpRequest,
@@ -18,10 +19,17 @@ pub(super) async fn approvals(
 }
 
 async fn approvals_page(req: &HttpRequest, console: &Console, session: &Session, flash: Flash) -> HttpResponse {
-    let pending = console
-        .admin(req, session, Call::get("/admin/v1/approvals?status=pending"))
-        .await
-        .json();
+    let query = ApprovalQuery {
+        status: Some("pending".into()),
+    };
+    let pending = Answer::of(
+        console
+            .run::<DirectoryRead, _>(req, session, async |state, caller| {
+                four_eyes::list(state, caller, query).await
+            })
+            .await,
+    )
+    .json();
     let body = html! {
         p { "With the four-eyes policy on, creating a service account or granting a gatepass:* scope waits here until a different administrator approves it." }
         div.scroll {
@@ -63,13 +71,23 @@ pub(super) async fn decide(
     if decision != "approve" && decision != "reject" {
         return HttpResponse::NotFound().finish();
     }
-    let answer = console
-        .admin(
-            &req,
-            &session,
-            Call::new(Method::POST, format!("/admin/v1/approvals/{}/{decision}", segment(&id))),
+    let answer = if decision == "approve" {
+        Answer::of(
+            console
+                .run::<Admin, _>(&req, &session, async |state, caller| {
+                    four_eyes::approve(state, caller, id).await
+                })
+                .await,
         )
-        .await;
+    } else {
+        Answer::of(
+            console
+                .run::<Admin, _>(&req, &session, async |state, caller| {
+                    four_eyes::reject(state, caller, id).await
+                })
+                .await,
+        )
+    };
     approvals_page(
         &req,
         &console,
