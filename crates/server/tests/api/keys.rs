@@ -169,4 +169,54 @@ gatepass_store::both_backends! {
         let listed: Value = serde_json::from_slice(&app.cli(&["keys", "list", "--json"]).stdout).unwrap();
         assert_eq!(listed["items"].as_array().map(Vec::len), Some(2), "{listed}");
     }
+
+    async fn the_console_rotates_only_for_a_keys_writer(backend) {
+        let app = spawn_app(backend).await;
+        let stored = || gatepass_store::signing_keys::list(&mut app.db().conn().unwrap()).unwrap().len();
+        let rotations = || {
+            let filter = gatepass_store::audit::AuditFilter {
+                action: Some("signing_key.rotated".to_owned()),
+                ..Default::default()
+            };
+            gatepass_store::audit::search(&mut app.db().conn().unwrap(), &filter, 100).unwrap()
+        };
+        let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        // Signs in as a new client holding `scopes`; its session cookie and CSRF token.
+        let sign_in = async |scopes: &[&str]| {
+            let mut args = vec!["clients", "create", "--json"];
+            for scope in scopes {
+                args.extend(["--scope", scope]);
+            }
+            let created: Value = serde_json::from_slice(&app.cli(&args).stdout).unwrap();
+            let form = [
+                ("client_id", created["client"]["client_id"].as_str().unwrap()),
+                ("client_secret", created["client_secret"].as_str().unwrap()),
+            ];
+            let signed_in = browser.post(app.url("/console/login")).form(&form).send().await.unwrap();
+            assert_eq!(signed_in.status(), 303);
+            let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+            let page = browser.get(app.url("/console/signing-keys")).header("cookie", &cookie).send().await.unwrap();
+            assert_eq!(page.status(), 200);
+            let html = page.text().await.unwrap();
+            let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+            (cookie, csrf)
+        };
+        let rotate = async |(cookie, csrf): &(String, String)| {
+            let answer = browser.post(app.url("/console/signing-keys/rotate")).header("cookie", cookie)
+                .form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+            assert_eq!(answer.status(), 200);
+            answer.text().await.unwrap()
+        };
+
+        let reader = sign_in(&["gatepass:clients:read"]).await;
+        let page = rotate(&reader).await;
+        assert!(page.contains("gatepass:keys:write"), "the page names the missing scope: {page}");
+        assert_eq!((stored(), rotations().len()), (1, 0), "nothing changed");
+
+        let writer = sign_in(&["gatepass:keys:write"]).await;
+        assert!(rotate(&writer).await.contains("Rotation: scheduled."));
+        let rows = rotations();
+        assert_eq!((stored(), rows.len()), (2, 1));
+        assert_ne!(rows[0].actor, "cli", "the signed-in admin is the actor");
+    }
 }
