@@ -235,7 +235,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
     )?);
     // The admin API is a resource server of Gatepass, validating against our own keys.
     let admin_validator = Validator::from_jwks(
-        GuardConfig::new(issuer, issuer),
+        GuardConfig::new(issuer, issuer).with_clock(context.clock.clone()),
         &keys.ring().jwks_json(context.clock.now().unix_timestamp()),
     )?;
     let admin = web::Data::new(AdminState {
