@@ -52,6 +52,9 @@ gatepass_store::both_backends! {
 
         clock.advance(time::Duration::seconds(3599));
         assert_eq!(status_of(&app, &old).await, 200, "one second before the grace period ends");
+        // The admin's 15-minute token ran out meanwhile: the admin API reads the server's clock.
+        assert_eq!(call(&app, &admin, Method::GET, &secrets_path, None).await.0, 401);
+        let admin = admin_token(&app).await;
         assert_eq!(statuses(&app, &admin, &secrets_path).await, ["active", "active"]);
 
         clock.advance(time::Duration::seconds(1));
