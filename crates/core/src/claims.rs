@@ -2,6 +2,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::Audience;
 
+/// The lifetimes an access token may have, in seconds (60 s to 24 h): the bound for a
+/// client's override and the server's default alike, and what the key schedule keeps a
+/// retired key published for, so no key leaves the JWKS before a token it signed expires.
+pub const TOKEN_TTL_SECONDS: std::ops::RangeInclusive<i64> = 60..=86_400;
+
 /// The claims of a Gatepass access token (RFC 9068 §2.2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessTokenClaims {

@@ -35,7 +35,7 @@ mod standing;
 mod timestamps;
 
 pub use audience::Audience;
-pub use claims::{AccessTokenClaims, Audiences};
+pub use claims::{AccessTokenClaims, Audiences, TOKEN_TTL_SECONDS};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::ParseError;
 pub use ids::{ClientId, Kid};

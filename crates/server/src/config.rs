@@ -169,9 +169,6 @@ pub struct HeadLimits {
     pub max_header_bytes: usize,
 }
 
-/// Shortest and longest token lifetimes a client or the default may set.
-pub const TOKEN_TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=86_400;
-
 impl Settings {
     /// `secrets.max_age_days` in seconds; `None` when no rotation policy is set.
     pub fn max_secret_age(&self) -> Option<i64> {
@@ -203,7 +200,7 @@ impl Settings {
             return Err(invalid("issuer", "must not contain whitespace"));
         }
         SecretPrefix::parse(&self.secrets.prefix).map_err(|e| invalid("secrets.prefix", e.to_string()))?;
-        if !TOKEN_TTL_RANGE.contains(&self.tokens.default_ttl_seconds) {
+        if !gatepass_core::TOKEN_TTL_SECONDS.contains(&self.tokens.default_ttl_seconds) {
             return Err(invalid("tokens.default_ttl_seconds", "must be between 60 and 86400"));
         }
         if self.tokens.body_limit_bytes < 1024 {
@@ -397,7 +394,7 @@ impl Settings {
             publish_ahead: Duration::from_secs(self.keys.publish_ahead_seconds),
             jwks_max_age: Duration::from_secs(self.keys.jwks_max_age_seconds),
             refresh_interval: Duration::from_secs(self.keys.refresh_interval_seconds),
-            max_token_ttl: Duration::from_secs(TOKEN_TTL_RANGE.end().unsigned_abs()),
+            max_token_ttl: Duration::from_secs(gatepass_core::TOKEN_TTL_SECONDS.end().unsigned_abs()),
         }
     }
 
