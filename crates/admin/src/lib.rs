@@ -29,6 +29,7 @@ use gatepass_resource_guard::Validator;
 use gatepass_store::{Conn, Database};
 
 use crate::access::{Caller, Operator, Principal};
+use crate::fields::schema::FieldRules;
 use crate::four_eyes::Approval;
 use crate::problem::{AdminError, ProblemResponses};
 use utoipa::OpenApi;
@@ -198,7 +199,7 @@ impl AdminState {
         api::approvals::list, api::approvals::approve, api::approvals::reject,
     ),
     components(schemas(problem::Problem)),
-    modifiers(&BearerAuth, &ProblemResponses),
+    modifiers(&BearerAuth, &ProblemResponses, &FieldRules),
     tags(
         (name = "clients", description = "API clients (service credentials)"),
         (name = "secrets", description = "Client secrets and rotation"),
