@@ -524,8 +524,7 @@ pub mod schema {
     /// that empty, so a renamed field cannot leave its rule behind).
     pub fn apply(openapi: &mut OpenApi) -> Vec<(&'static str, &'static str)> {
         let mut missing = Vec::new();
-        let schemas = openapi.components.as_mut().map(|c| &mut c.schemas);
-        let mut schemas = schemas;
+        let mut schemas = openapi.components.as_mut().map(|c| &mut c.schemas);
         for (component, property, rule) in BODIES {
             let found = schemas
                 .as_mut()

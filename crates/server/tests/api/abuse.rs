@@ -467,7 +467,7 @@ async fn readyz_reports_a_database_that_takes_no_writes_and_tokens_keep_flowing(
     let ready = app.get_json("/readyz").await;
     assert_eq!(ready["database_writable"], true, "{ready}");
     assert_eq!(ready["status"], "ready");
-    // A write lock held elsewhere stands in for a full disk: reads work, writes fail.
+    // A write lock held elsewhere: reads work, writes fail (a real full disk: the test below).
     let mut lock = SqliteConnection::establish(app.database.url.trim_start_matches("sqlite://")).unwrap();
     lock.batch_execute("BEGIN IMMEDIATE").unwrap();
     let degraded = eventually(Duration::from_secs(15), || async {
