@@ -1,14 +1,14 @@
 //! `/admin/v1/audit-events`: the append-only log, filtered and paginated, newest first.
 
 use actix_web::{HttpResponse, web};
-use gatepass_core::parse_utc;
 use gatepass_store::audit::{self, AuditFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AdminState;
 use crate::access::{AuditRead, Caller};
-use crate::problem::{AdminError, invalid};
+use crate::fields;
+use crate::problem::AdminError;
 use crate::views::{AuditEvent, Page};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,18 +30,8 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
 }
 
-fn time(field: &'static str, value: Option<&str>) -> Result<Option<i64>, AdminError> {
-    value
-        .map(|v| {
-            parse_utc(v)
-                .map(time::OffsetDateTime::unix_timestamp)
-                .map_err(|e| invalid(field, e.to_string()))
-        })
-        .transpose()
-}
-
 /// The audit log, newest first.
-#[utoipa::path(get, path = "/admin/v1/audit-events", tag = "audit", params(AuditQuery),
+#[utoipa::path(get, path = "/admin/v1/audit-events", operation_id = "list_audit_events", tag = "audit", params(AuditQuery),
     responses((status = 200, description = "A page of events", body = Page<AuditEvent>), (status = 422, description = "A field failed validation; `field` names it")),
     security(("bearer" = ["gatepass:audit:read"])))]
 async fn list(
@@ -58,13 +48,10 @@ pub async fn search(
     _: &Caller<AuditRead>,
     query: AuditQuery,
 ) -> Result<Page<AuditEvent>, AdminError> {
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(invalid("limit", "must be between 1 and 1000"));
-    }
+    let limit = fields::limit(query.limit, fields::AUDIT_PAGE)?;
     let filter = AuditFilter {
-        since: time("since", query.since.as_deref())?,
-        until: time("until", query.until.as_deref())?,
+        since: query.since.as_deref().map(|v| fields::moment("since", v)).transpose()?,
+        until: query.until.as_deref().map(|v| fields::moment("until", v)).transpose()?,
         actor: query.actor,
         action: query.action,
         target: query.target,

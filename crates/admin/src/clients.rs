@@ -39,6 +39,7 @@ pub struct CreateClient {
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// Token lifetime override, 60 to 86400.
+    #[serde(default, deserialize_with = "fields::whole")]
     pub token_ttl_seconds: Option<i64>,
     /// `yyyy-MM-ddTHH:mm:ssZ`, in the future.
     pub expires_at: Option<String>,
@@ -68,7 +69,11 @@ pub struct ChangeClient {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
     /// The token lifetime override; `null` clears it.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "fields::present_whole",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub token_ttl_seconds: Option<Option<i64>>,
     /// The expiry; `null` clears it.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
@@ -207,10 +212,7 @@ fn free_default_name(conn: &mut Conn, account: Option<&str>, now: i64) -> Result
 
 /// Lists clients, cursor-paginated, filtered by label and status.
 pub async fn list(state: &AdminState, _: &Caller<ClientsRead>, query: ListQuery) -> Result<Page<Client>, AdminError> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(invalid("limit", "must be between 1 and 500"));
-    }
+    let limit = fields::limit(query.limit, fields::CLIENT_PAGE)?;
     let after = query
         .cursor
         .map(|c| {
@@ -222,12 +224,16 @@ pub async fn list(state: &AdminState, _: &Caller<ClientsRead>, query: ListQuery)
         })
         .transpose()?;
     let label = query.label.as_deref().map(fields::label_filter).transpose()?;
-    let (disabled, expired) = match query.status.as_deref() {
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| fields::one_of("status", s, &fields::CLIENT_LIST_STATUSES))
+        .transpose()?;
+    let (disabled, expired) = match status {
         None => (None, None),
-        Some("active") => (Some(false), Some(false)),
         Some("disabled") => (Some(true), None),
         Some("expired") => (Some(false), Some(true)),
-        Some(_) => return Err(invalid("status", "must be active, disabled or expired")),
+        Some(_) => (Some(false), Some(false)),
     };
     let filter = ClientFilter { label, disabled, after };
     state

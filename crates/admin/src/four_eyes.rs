@@ -12,12 +12,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::access::{Admin, Caller, DirectoryRead, Principal};
 use crate::clients::{ClientChange, CreateClient};
-use crate::problem::{AdminError, invalid};
+use crate::problem::AdminError;
 use crate::roles::{CreateRole, RoleChange};
 use crate::secrets::SecretRequest;
 use crate::service_accounts::{AccountChange, CreateServiceAccount};
 use crate::views::{Page, date};
-use crate::{AdminState, Ctx, Outcome, clients as client_commands, roles, secrets, service_accounts};
+use crate::{AdminState, Ctx, Outcome, clients as client_commands, fields, roles, secrets, service_accounts};
 
 /// A change waiting for a second admin: the request as it was sent, validated and
 /// authorized again when it is approved.
@@ -178,11 +178,8 @@ pub async fn list(
     query: ApprovalQuery,
 ) -> Result<Page<Approval>, AdminError> {
     let status = query.status;
-    if status
-        .as_deref()
-        .is_some_and(|s| !["pending", "approved", "rejected"].contains(&s))
-    {
-        return Err(invalid("status", "must be pending, approved or rejected"));
+    if let Some(status) = &status {
+        fields::one_of("status", status, &fields::APPROVAL_STATUSES)?;
     }
     state
         .read(move |conn, _| {

@@ -30,6 +30,7 @@ use gatepass_resource_guard::Validator;
 use gatepass_store::{Conn, Database};
 
 use crate::access::{Caller, Principal};
+use crate::fields::schema::FieldRules;
 use crate::four_eyes::Approval;
 use crate::problem::{AdminError, ProblemResponses};
 use utoipa::OpenApi;
@@ -203,7 +204,7 @@ impl AdminState {
         api::signing_keys::list, api::signing_keys::rotate,
     ),
     components(schemas(problem::Problem)),
-    modifiers(&BearerAuth, &ProblemResponses),
+    modifiers(&BearerAuth, &ProblemResponses, &FieldRules),
     tags(
         (name = "clients", description = "API clients (service credentials)"),
         (name = "secrets", description = "Client secrets and rotation"),

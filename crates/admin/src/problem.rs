@@ -286,6 +286,13 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Body<T
             } else {
                 bytes
             };
+            // serde reads a struct from an array too (`[null, null]`): only an object is a body.
+            if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+                return Err(AdminError::BadBody {
+                    field: ".".into(),
+                    message: "the body must be a JSON object".into(),
+                });
+            }
             let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
             serde_path_to_error::deserialize(&mut deserializer)
                 .map(Body)
@@ -303,8 +310,25 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Body<T
 /// Documents the admin API's error answers once, for every `/admin/v1` operation: each
 /// 4xx/5xx answer is `application/problem+json` with the [`Problem`] schema, and every
 /// operation lists the answers any request can get (401 without a standing token, 403
-/// without the scope, 500 for a bug, 503 while storage is down).
+/// without the scope, 500 for a bug, 503 while storage is down). It also says what [`Body`]
+/// does with an empty body (reads it as `{}`): the body is optional where `{}` is a valid one.
 pub struct ProblemResponses;
+
+/// Whether `{}` is a valid body: the request body's schema requires no property.
+fn empty_body_valid(body: &utoipa::openapi::request_body::RequestBody, openapi: &utoipa::openapi::OpenApi) -> bool {
+    use utoipa::openapi::{RefOr, schema::Schema};
+    let Some(RefOr::T(content)) = body.content.get("application/json") else {
+        return false;
+    };
+    let Some(RefOr::Ref(reference)) = content.schema.as_ref() else {
+        return false;
+    };
+    let name = reference.ref_location.rsplit('/').next().unwrap_or_default();
+    matches!(
+        openapi.components.as_ref().and_then(|c| c.schemas.get(name)),
+        Some(RefOr::T(Schema::Object(object))) if object.required.is_empty()
+    )
+}
 
 impl utoipa::Modify for ProblemResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -322,6 +346,7 @@ impl utoipa::Modify for ProblemResponses {
             ("500", "A bug of ours; logged"),
             ("503", "Storage unavailable; retry after Retry-After"),
         ];
+        let snapshot = openapi.clone();
         for (path, item) in &mut openapi.paths.paths {
             if !path.starts_with("/admin/v1") {
                 continue;
@@ -334,6 +359,13 @@ impl utoipa::Modify for ProblemResponses {
                 &mut item.patch,
             ];
             for operation in operations.into_iter().flatten() {
+                if let Some(RefOr::T(body)) = &mut operation.request_body {
+                    body.required = Some(if empty_body_valid(body, &snapshot) {
+                        utoipa::openapi::Required::False
+                    } else {
+                        utoipa::openapi::Required::True
+                    });
+                }
                 let responses = &mut operation.responses.responses;
                 for (status, description) in common {
                     responses

@@ -23,11 +23,12 @@ const RECENT_USE: i64 = 24 * 3600;
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSecret {
-    /// A label for people, 1–128 characters.
+    /// A label for people, 1–128 characters, not only spaces.
     pub label: Option<String>,
     /// `yyyy-MM-ddTHH:mm:ssZ`, in the future.
     pub expires_at: Option<String>,
     /// The older usable secrets expire this many seconds from now (0 to 7776000).
+    #[serde(default, deserialize_with = "fields::whole")]
     pub grace_period_seconds: Option<i64>,
 }
 

@@ -58,7 +58,7 @@ struct TokenBody<'a> {
 #[allow(dead_code)] // documentation only: the handler parses the form itself
 struct TokenForm {
     /// Must be `client_credentials`.
-    grant_type: String,
+    grant_type: GrantType,
     /// Space-separated scopes; none: every scope the client may have.
     scope: Option<String>,
     /// The audience wanted; none: the client's audiences. Not together with `resource`.
@@ -66,6 +66,29 @@ struct TokenForm {
     /// RFC 8707 §2: the resource(s) wanted, a parameter that may be repeated; the token's
     /// `aud` then names each, and each must be one of the client's audiences.
     resource: Option<Vec<String>>,
+    /// For `client_secret_post` (else HTTP Basic).
+    client_id: Option<String>,
+    /// For `client_secret_post` (else HTTP Basic).
+    client_secret: Option<String>,
+}
+
+/// The one grant type (RFC 6749 §4.4).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documentation only
+enum GrantType {
+    #[schema(rename = "client_credentials")]
+    ClientCredentials,
+}
+
+/// An introspection (RFC 7662 §2.1) or revocation (RFC 7009 §2.1) request
+/// (`application/x-www-form-urlencoded`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documentation only: the handlers parse the form themselves
+pub(crate) struct TokenReference {
+    /// The token (an empty or unknown one is inactive, RFC 7662 §2.2; RFC 7009 §2.2).
+    token: String,
+    /// `access_token` or `refresh_token`; a hint only.
+    token_type_hint: Option<String>,
     /// For `client_secret_post` (else HTTP Basic).
     client_id: Option<String>,
     /// For `client_secret_post` (else HTTP Basic).

@@ -68,7 +68,7 @@ fn answer(claims: Option<AccessTokenClaims>) -> HttpResponse {
 /// Introspect a token: `token` (and an optional `token_type_hint`, not needed) in a form,
 /// the caller authenticated as a client with `gatepass:introspect`.
 #[utoipa::path(post, path = "/oauth2/introspect", tag = "oauth2",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "`token`, optional `token_type_hint`; client credentials by Basic or in the body"),
+    request_body(content = crate::http::TokenReference, content_type = "application/x-www-form-urlencoded", description = "`token`, optional `token_type_hint`; client credentials by Basic or in the body"),
     responses(
         (status = 200, description = "RFC 7662 answer: `{\"active\": false}`, or `active: true` with scope, client_id, token_type, exp, iat, nbf, sub, aud, iss, jti", body = Introspection),
         (status = 400, description = "invalid_request (no token, repeated parameter, not a form)"),

@@ -36,7 +36,7 @@ pub mod testing;
 pub use database::{Backend, Conn, Database, DatabaseSettings};
 pub use error::StoreError;
 
-/// Runs `work` in one transaction: all of it or none of it. `work` may fail with its own
+/// Runs `work` in one write transaction: all of it or none of it. `work` may fail with its own
 /// error type (an admin refusal, say): any error rolls the transaction back.
 pub fn transaction<T, E: From<StoreError>>(
     conn: &mut Conn,
@@ -52,7 +52,17 @@ pub fn transaction<T, E: From<StoreError>>(
             Self::Database(error)
         }
     }
-    diesel::Connection::transaction(conn, |conn| work(conn).map_err(Failed::Work)).map_err(|failed| match failed {
+    diesel::Connection::transaction(conn, |conn| {
+        // SQLite: take the write lock first. A transaction that reads and then writes fails
+        // at once with "database is locked" when another writer committed meanwhile (its WAL
+        // snapshot is stale, and the busy timeout does not apply); one that starts by writing
+        // waits its turn within the busy timeout.
+        if matches!(conn, Conn::Sqlite(_)) {
+            database::lock(conn, "write").map_err(|e| Failed::Work(E::from(e)))?;
+        }
+        work(conn).map_err(Failed::Work)
+    })
+    .map_err(|failed| match failed {
         Failed::Database(error) => E::from(StoreError::from(error)),
         Failed::Work(error) => error,
     })

@@ -15,7 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Pending (or decided) four-eyes requests.
-#[utoipa::path(get, path = "/admin/v1/approvals", tag = "approvals", params(ApprovalQuery),
+#[utoipa::path(get, path = "/admin/v1/approvals", operation_id = "list_approvals", tag = "approvals", params(ApprovalQuery),
     responses((status = 200, description = "Requests, newest first", body = Page<Approval>),
         (status = 400, description = "Malformed query"),
         (status = 422, description = "`status` is not pending, approved or rejected")),
@@ -29,7 +29,7 @@ pub(crate) async fn list(
 }
 
 /// Approve a request made by another identity, and carry it out.
-#[utoipa::path(post, path = "/admin/v1/approvals/{id}/approve", tag = "approvals", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/admin/v1/approvals/{id}/approve", operation_id = "approve", tag = "approvals", params(("id" = String, Path)),
     responses((status = 200, description = "Approved; the result of the change (a created client includes its secret, shown once)", body = Object),
         (status = 403, description = "Not gatepass:admin, or the caller's own request (same client or service account)"),
         (status = 404, description = "No such request"),
@@ -44,7 +44,7 @@ pub(crate) async fn approve(
 }
 
 /// Reject a request made by another identity.
-#[utoipa::path(post, path = "/admin/v1/approvals/{id}/reject", tag = "approvals", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/admin/v1/approvals/{id}/reject", operation_id = "reject", tag = "approvals", params(("id" = String, Path)),
     responses((status = 200, description = "Rejected", body = Approval),
         (status = 403, description = "Not gatepass:admin, or the caller's own request (same client or service account)"),
         (status = 404, description = "No such request"),

@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Create a client; the answer holds its first secret, shown once.
-#[utoipa::path(post, path = "/admin/v1/clients", tag = "clients", request_body = CreateClient,
+#[utoipa::path(post, path = "/admin/v1/clients", operation_id = "create_client", tag = "clients", request_body = CreateClient,
     responses((status = 201, description = "Created", body = CreatedClient),
         (status = 202, description = "Waiting for a second admin (four-eyes)", body = Approval),
         (status = 400, description = "Malformed body (wrong type, unknown field)"),
@@ -41,7 +41,7 @@ pub(crate) async fn create(
 }
 
 /// List clients, cursor-paginated, filtered by label and status.
-#[utoipa::path(get, path = "/admin/v1/clients", tag = "clients", params(ListQuery),
+#[utoipa::path(get, path = "/admin/v1/clients", operation_id = "list_clients", tag = "clients", params(ListQuery),
     responses((status = 200, description = "A page of clients", body = Page<Client>),
         (status = 400, description = "Malformed query"),
         (status = 422, description = "A field failed validation; `field` names it")),
@@ -55,7 +55,7 @@ pub(crate) async fn list(
 }
 
 /// Read a client.
-#[utoipa::path(get, path = "/admin/v1/clients/{client_id}", tag = "clients", params(("client_id" = String, Path, description = "The client id, gpc_…")),
+#[utoipa::path(get, path = "/admin/v1/clients/{client_id}", operation_id = "read_client", tag = "clients", params(("client_id" = String, Path, description = "The client id, gpc_…")),
     responses((status = 200, description = "The client", body = Client), (status = 404, description = "No such client")),
     security(("bearer" = ["gatepass:clients:read"])))]
 pub(crate) async fn read(
@@ -67,7 +67,7 @@ pub(crate) async fn read(
 }
 
 /// Change a client (name, scopes, audiences, labels, TTL, expiry, status).
-#[utoipa::path(patch, path = "/admin/v1/clients/{client_id}", tag = "clients", request_body = ChangeClient, params(("client_id" = String, Path, description = "The client id, gpc_…")),
+#[utoipa::path(patch, path = "/admin/v1/clients/{client_id}", operation_id = "change_client", tag = "clients", request_body = ChangeClient, params(("client_id" = String, Path, description = "The client id, gpc_…")),
     responses((status = 200, description = "The changed client", body = Client),
         (status = 202, description = "Widening a gatepass:* path waits for a second admin (four-eyes)", body = Approval),
         (status = 400, description = "Malformed body (wrong type, unknown field)"),
@@ -88,7 +88,7 @@ pub(crate) async fn change(
 }
 
 /// Delete a client and its secrets.
-#[utoipa::path(delete, path = "/admin/v1/clients/{client_id}", tag = "clients", params(("client_id" = String, Path, description = "The client id, gpc_…")),
+#[utoipa::path(delete, path = "/admin/v1/clients/{client_id}", operation_id = "delete_client", tag = "clients", params(("client_id" = String, Path, description = "The client id, gpc_…")),
     responses((status = 204, description = "Deleted"),
         (status = 403, description = "Missing scope, or a client that can reach more than the caller"),
         (status = 404, description = "No such client"),

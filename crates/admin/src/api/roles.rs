@@ -25,7 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Create a role.
-#[utoipa::path(post, path = "/admin/v1/roles", tag = "roles", request_body = CreateRole,
+#[utoipa::path(post, path = "/admin/v1/roles", operation_id = "create_role", tag = "roles", request_body = CreateRole,
     responses((status = 201, description = "Created", body = Role),
         (status = 202, description = "A role with a gatepass:* scope waits for a second admin (four-eyes)", body = Approval),
         (status = 400, description = "Malformed body (wrong type, unknown field)"),
@@ -42,7 +42,7 @@ pub(crate) async fn create(
 }
 
 /// Every role.
-#[utoipa::path(get, path = "/admin/v1/roles", tag = "roles",
+#[utoipa::path(get, path = "/admin/v1/roles", operation_id = "list_roles", tag = "roles",
     responses((status = 200, description = "The roles", body = Page<Role>)),
     security(("bearer" = ["gatepass:clients:read"])))]
 pub(crate) async fn list(
@@ -53,7 +53,7 @@ pub(crate) async fn list(
 }
 
 /// Read a role.
-#[utoipa::path(get, path = "/admin/v1/roles/{name}", tag = "roles", params(("name" = String, Path)),
+#[utoipa::path(get, path = "/admin/v1/roles/{name}", operation_id = "read_role", tag = "roles", params(("name" = String, Path)),
     responses((status = 200, description = "The role", body = Role), (status = 404, description = "No such role")),
     security(("bearer" = ["gatepass:clients:read"])))]
 pub(crate) async fn read(
@@ -65,7 +65,7 @@ pub(crate) async fn read(
 }
 
 /// Change a role's description or scopes.
-#[utoipa::path(patch, path = "/admin/v1/roles/{name}", tag = "roles", request_body = ChangeRole, params(("name" = String, Path)),
+#[utoipa::path(patch, path = "/admin/v1/roles/{name}", operation_id = "change_role", tag = "roles", request_body = ChangeRole, params(("name" = String, Path)),
     responses((status = 200, description = "The changed role", body = Role),
         (status = 202, description = "Adding a gatepass:* scope waits for a second admin (four-eyes)", body = Approval),
         (status = 400, description = "Malformed body (wrong type, unknown field)"),
@@ -84,7 +84,7 @@ pub(crate) async fn change(
 }
 
 /// Delete a role.
-#[utoipa::path(delete, path = "/admin/v1/roles/{name}", tag = "roles", params(("name" = String, Path)),
+#[utoipa::path(delete, path = "/admin/v1/roles/{name}", operation_id = "delete_role", tag = "roles", params(("name" = String, Path)),
     responses((status = 204, description = "Deleted"),
         (status = 403, description = "Missing scope, or a role that holds more than the caller"),
         (status = 404, description = "No such role"),

@@ -22,7 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Rotate: add a secret, shown once; `grace_period_seconds` lets older ones expire after it.
-#[utoipa::path(post, path = "/admin/v1/clients/{client_id}/secrets", tag = "secrets", request_body = CreateSecret, params(("client_id" = String, Path, description = "The client id, gpc_…")),
+#[utoipa::path(post, path = "/admin/v1/clients/{client_id}/secrets", operation_id = "create_secret", tag = "secrets", request_body = CreateSecret, params(("client_id" = String, Path, description = "The client id, gpc_…")),
     responses((status = 201, description = "Created", body = CreatedSecret),
         (status = 202, description = "A secret for a client that reaches a gatepass:* scope waits for a second admin (four-eyes)", body = Approval),
         (status = 400, description = "Malformed body (wrong type, unknown field)"),
@@ -43,7 +43,7 @@ pub(crate) async fn create(
 }
 
 /// A client's secrets: metadata only, never a secret.
-#[utoipa::path(get, path = "/admin/v1/clients/{client_id}/secrets", tag = "secrets", params(("client_id" = String, Path, description = "The client id, gpc_…")),
+#[utoipa::path(get, path = "/admin/v1/clients/{client_id}/secrets", operation_id = "list_secrets", tag = "secrets", params(("client_id" = String, Path, description = "The client id, gpc_…")),
     responses((status = 200, description = "The secrets", body = Page<Secret>), (status = 404, description = "No such client")),
     security(("bearer" = ["gatepass:clients:read"])))]
 pub(crate) async fn list(
@@ -55,7 +55,7 @@ pub(crate) async fn list(
 }
 
 /// Revoke a secret now.
-#[utoipa::path(post, path = "/admin/v1/clients/{client_id}/secrets/{secret_id}/revoke", tag = "secrets", params(("client_id" = String, Path), ("secret_id" = String, Path)),
+#[utoipa::path(post, path = "/admin/v1/clients/{client_id}/secrets/{secret_id}/revoke", operation_id = "revoke_secret", tag = "secrets", params(("client_id" = String, Path), ("secret_id" = String, Path)),
     responses((status = 200, description = "The revoked secret", body = Secret),
         (status = 403, description = "Missing scope, or a client that can reach more than the caller"),
         (status = 404, description = "No such client or secret"),
@@ -71,7 +71,7 @@ pub(crate) async fn revoke(
 }
 
 /// Delete a secret for good (`force=true` if used in the last 24 hours).
-#[utoipa::path(delete, path = "/admin/v1/clients/{client_id}/secrets/{secret_id}", tag = "secrets", params(("client_id" = String, Path), ("secret_id" = String, Path), DeleteQuery),
+#[utoipa::path(delete, path = "/admin/v1/clients/{client_id}/secrets/{secret_id}", operation_id = "delete_secret", tag = "secrets", params(("client_id" = String, Path), ("secret_id" = String, Path), DeleteQuery),
     responses((status = 204, description = "Deleted"),
         (status = 400, description = "Malformed query"),
         (status = 403, description = "Missing scope, or a client that can reach more than the caller"),
@@ -90,7 +90,7 @@ pub(crate) async fn remove(
 }
 
 /// Every usable secret older than the rotation policy allows (empty when no policy is set).
-#[utoipa::path(get, path = "/admin/v1/secrets/due", tag = "secrets",
+#[utoipa::path(get, path = "/admin/v1/secrets/due", operation_id = "list_secrets_due", tag = "secrets",
     responses((status = 200, description = "Secrets due for rotation", body = Page<Secret>)),
     security(("bearer" = ["gatepass:clients:read"])))]
 pub(crate) async fn due(state: web::Data<AdminState>, caller: Caller<ClientsRead>) -> Result<HttpResponse, AdminError> {

@@ -25,7 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Create a service account.
-#[utoipa::path(post, path = "/admin/v1/service-accounts", tag = "service-accounts", request_body = CreateServiceAccount,
+#[utoipa::path(post, path = "/admin/v1/service-accounts", operation_id = "create_service_account", tag = "service-accounts", request_body = CreateServiceAccount,
     responses((status = 201, description = "Created", body = ServiceAccount),
         (status = 202, description = "Waiting for a second admin (four-eyes)", body = Approval),
         (status = 400, description = "Malformed body (wrong type, unknown field)"),
@@ -42,7 +42,7 @@ pub(crate) async fn create(
 }
 
 /// Every service account.
-#[utoipa::path(get, path = "/admin/v1/service-accounts", tag = "service-accounts",
+#[utoipa::path(get, path = "/admin/v1/service-accounts", operation_id = "list_service_accounts", tag = "service-accounts",
     responses((status = 200, description = "The service accounts", body = Page<ServiceAccount>)),
     security(("bearer" = ["gatepass:clients:read"])))]
 pub(crate) async fn list(
@@ -53,7 +53,7 @@ pub(crate) async fn list(
 }
 
 /// Read a service account.
-#[utoipa::path(get, path = "/admin/v1/service-accounts/{id}", tag = "service-accounts", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/admin/v1/service-accounts/{id}", operation_id = "read_service_account", tag = "service-accounts", params(("id" = String, Path)),
     responses((status = 200, description = "The service account", body = ServiceAccount), (status = 404, description = "No such service account")),
     security(("bearer" = ["gatepass:clients:read"])))]
 pub(crate) async fn read(
@@ -65,7 +65,7 @@ pub(crate) async fn read(
 }
 
 /// Change a service account (name, description, roles, status).
-#[utoipa::path(patch, path = "/admin/v1/service-accounts/{id}", tag = "service-accounts", request_body = ChangeServiceAccount, params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/admin/v1/service-accounts/{id}", operation_id = "change_service_account", tag = "service-accounts", request_body = ChangeServiceAccount, params(("id" = String, Path)),
     responses((status = 200, description = "The changed service account", body = ServiceAccount),
         (status = 202, description = "Widening a gatepass:* path waits for a second admin (four-eyes)", body = Approval),
         (status = 400, description = "Malformed body (wrong type, unknown field)"),
@@ -86,7 +86,7 @@ pub(crate) async fn change(
 }
 
 /// Delete a service account that has no clients.
-#[utoipa::path(delete, path = "/admin/v1/service-accounts/{id}", tag = "service-accounts", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/admin/v1/service-accounts/{id}", operation_id = "delete_service_account", tag = "service-accounts", params(("id" = String, Path)),
     responses((status = 204, description = "Deleted"),
         (status = 403, description = "Missing scope, or an account that reaches more than the caller"),
         (status = 404, description = "No such service account"),

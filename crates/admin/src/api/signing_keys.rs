@@ -14,7 +14,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The signing-key schedule: every key and its state.
-#[utoipa::path(get, path = "/admin/v1/signing-keys", tag = "signing-keys",
+#[utoipa::path(get, path = "/admin/v1/signing-keys", operation_id = "list_signing_keys", tag = "signing-keys",
     responses((status = 200, description = "Every key with its state", body = Page<SigningKey>)),
     security(("bearer" = ["gatepass:keys:write"])))]
 pub(crate) async fn list(state: web::Data<AdminState>, caller: Caller<KeysRead>) -> Result<HttpResponse, AdminError> {
@@ -26,7 +26,7 @@ pub(crate) async fn list(state: web::Data<AdminState>, caller: Caller<KeysRead>)
 }
 
 /// Publish the next signing key now; it signs after `keys.publish_ahead_seconds`.
-#[utoipa::path(post, path = "/admin/v1/signing-keys/rotate", tag = "signing-keys",
+#[utoipa::path(post, path = "/admin/v1/signing-keys/rotate", operation_id = "rotate_signing_keys", tag = "signing-keys",
     responses((status = 200, description = "`scheduled`, `already_pending` or `unchanged`, with `activates_at`", body = Rotated)),
     security(("bearer" = ["gatepass:keys:write"])))]
 pub(crate) async fn rotate(

@@ -463,7 +463,7 @@ async fn readyz_reports_a_database_that_takes_no_writes_and_tokens_keep_flowing(
     let ready = app.get_json("/readyz").await;
     assert_eq!(ready["database_writable"], true, "{ready}");
     assert_eq!(ready["status"], "ready");
-    // A write lock held elsewhere stands in for a full disk: reads work, writes fail.
+    // A write lock held elsewhere: reads work, writes fail (a real full disk: the test below).
     let mut lock = SqliteConnection::establish(app.database.url.trim_start_matches("sqlite://")).unwrap();
     lock.batch_execute("BEGIN IMMEDIATE").unwrap();
     let degraded = eventually(Duration::from_secs(15), || async {
@@ -488,4 +488,140 @@ async fn readyz_reports_a_database_that_takes_no_writes_and_tokens_keep_flowing(
     })
     .await;
     assert!(recovered.is_some(), "recovers without a restart");
+}
+
+/// A tmpfs mounted on a directory for the life of the value: a real disk that fills up.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    /// Mounts `size` of tmpfs on `dir` (needs root or `CAP_SYS_ADMIN`). `None`, with a
+    /// message, where this process may not mount; under `CI=true` that fails instead.
+    fn mount(dir: &std::path::Path, size: &str) -> Option<Self> {
+        let output = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .arg(dir)
+            .output();
+        match output {
+            Ok(output) if output.status.success() => Some(Self(dir.to_owned())),
+            other => {
+                let why = match other {
+                    Ok(output) => String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+                    Err(error) => error.to_string(),
+                };
+                assert_ne!(
+                    std::env::var("CI").as_deref(),
+                    Ok("true"),
+                    "CI=true and `mount -t tmpfs` failed ({why}): the full-disk test must run (as root)"
+                );
+                eprintln!("SKIPPED: cannot mount a tmpfs ({why}); the full-disk test needs root");
+                None
+            }
+        }
+    }
+
+    /// Writes zeros to `name` until the filesystem refuses with ENOSPC.
+    fn fill(&self, name: &str) {
+        use std::io::Write;
+        let mut file = std::fs::File::create(self.0.join(name)).unwrap();
+        let mut chunk = vec![0_u8; 1 << 20];
+        loop {
+            match file.write(&chunk) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(error) if error.raw_os_error() == Some(28) && chunk.len() > 1 => {
+                    let half = chunk.len() / 2;
+                    chunk.truncate(half);
+                }
+                Err(error) => {
+                    assert_eq!(error.raw_os_error(), Some(28), "ENOSPC, not {error}");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        // Lazily: the server of the test may still hold files on it.
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn with_the_data_disk_full_tokens_keep_flowing_writes_answer_503_and_space_returning_recovers() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, SqliteConnection};
+
+    let database = std::sync::Arc::new(
+        gatepass_store::testing::TestDatabase::create(gatepass_store::testing::TestBackend::Sqlite).unwrap(),
+    );
+    let disk_dir = database.dir().unwrap().to_owned();
+    let Some(disk) = Tmpfs::mount(&disk_dir, "16m") else {
+        return;
+    };
+    // The database and the data directory both live on the small disk.
+    let data_dir = disk_dir.join("data");
+    let app = crate::helpers::spawn_node(&database, &[("GATEPASS__DATA_DIR", data_dir.to_str().unwrap())]);
+    let admin = crate::admin::admin_token(&app).await;
+    let cached = app.seed_client(&ClientSpec::default());
+    let readable = app.seed_client(&ClientSpec::default());
+    assert_eq!(app.token_basic(&cached, &GRANT).await.status(), 200);
+    assert_eq!(app.get_json("/readyz").await["database_writable"], true);
+
+    // Empty the write-ahead log, so the next write must grow a file, then fill the disk.
+    let mut conn = SqliteConnection::establish(database.url.trim_start_matches("sqlite://")).unwrap();
+    conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    drop(conn);
+    disk.fill("filler");
+
+    let degraded = eventually(Duration::from_secs(15), || async {
+        let response = app.http.get(app.url("/readyz")).send().await.ok()?;
+        let status = response.status();
+        let body: Value = response.json().await.ok()?;
+        (body["database_writable"] == false).then_some((status, body))
+    })
+    .await
+    .unwrap_or_else(|| panic!("readyz says the database takes no writes\n{}", app.server_log()));
+    assert_eq!(degraded.0, 200, "still ready for tokens: {}", degraded.1);
+    assert_eq!(degraded.1["status"], "degraded");
+
+    for (who, creds) in [("a cached credential", &cached), ("a credential read now", &readable)] {
+        let response = app.token_basic(creds, &GRANT).await;
+        assert_eq!(response.status(), 200, "{who} gets a token on a full disk");
+    }
+
+    let (status, problem) = crate::admin::call(
+        &app,
+        &admin,
+        reqwest::Method::POST,
+        "/admin/v1/service-accounts",
+        Some(serde_json::json!({"name": "written-on-a-full-disk"})),
+    )
+    .await;
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(problem["status"], 503);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("retry"),
+        "a clear problem: {problem}"
+    );
+
+    std::fs::remove_file(disk_dir.join("filler")).unwrap();
+    let recovered = eventually(Duration::from_secs(15), || async {
+        let body = app.get_json("/readyz").await;
+        (body["database_writable"] == true && body["status"] == "ready").then_some(())
+    })
+    .await;
+    assert!(recovered.is_some(), "recovers without a restart\n{}", app.server_log());
+    let (status, created) = crate::admin::call(
+        &app,
+        &admin,
+        reqwest::Method::POST,
+        "/admin/v1/service-accounts",
+        Some(serde_json::json!({"name": "written-after-space-returned"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    drop(app);
 }

@@ -177,6 +177,9 @@ gatepass_store::both_backends! {
             (json!({"expires_at": "tomorrow"}), 422, "expires_at"),
             (json!({"labels": {"Bad Key": "x"}}), 422, "labels"),
             (json!({"service_account_id": "nobody"}), 422, "service_account_id"),
+            // serde reads a struct from an array too; only an object is a body.
+            (json!([null, null]), 400, "object"),
+            (json!({"token_ttl_seconds": 600.5}), 400, "token_ttl_seconds"),
         ];
         let clients = || async { call(&app, &admin, Method::GET, "/admin/v1/clients?limit=500", None).await.1["items"].clone() };
         let before = clients().await;
@@ -301,6 +304,55 @@ async fn two_nodes_rotating_one_client_at_once_never_exceed_the_limit_or_lose_a_
             secret,
         };
         assert_eq!(status_of(&b, &creds).await, 200, "no secret was lost");
+    }
+}
+
+#[tokio::test]
+async fn whole_numbers_written_as_floats_are_integers_and_concurrent_writes_wait_their_turn() {
+    let app = spawn_app(gatepass_store::testing::TestBackend::Sqlite).await;
+    let admin = admin_token(&app).await;
+    // JSON Schema's `integer` includes 600.0; the document says integer, so it is one.
+    let (status, created) = call(
+        &app,
+        &admin,
+        Method::POST,
+        "/admin/v1/clients",
+        Some(json!({"token_ttl_seconds": 600.0})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["client"]["token_ttl_seconds"], 600);
+    // Writes that read first (each PATCH loads its client) used to fail at once with
+    // "database is locked" (503) when another write committed meanwhile on SQLite.
+    let mut ids = Vec::new();
+    for n in 0..8 {
+        let (_, made) = call(
+            &app,
+            &admin,
+            Method::POST,
+            "/admin/v1/clients",
+            Some(json!({"name": format!("c{n}")})),
+        )
+        .await;
+        ids.push(made["client"]["client_id"].as_str().unwrap().to_owned());
+    }
+    let mut writes = tokio::task::JoinSet::new();
+    for id in &ids {
+        for body in [json!({"status": "disabled"}), json!({"status": "active"})] {
+            let request = app
+                .http
+                .patch(app.url(&format!("/admin/v1/clients/{id}")))
+                .bearer_auth(&admin)
+                .json(&body);
+            writes.spawn(async move {
+                let response = request.send().await.unwrap();
+                (response.status().as_u16(), response.text().await.unwrap_or_default())
+            });
+        }
+    }
+    while let Some(done) = writes.join_next().await {
+        let (status, body) = done.unwrap();
+        assert_eq!(status, 200, "{body}");
     }
 }
 

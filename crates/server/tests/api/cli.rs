@@ -111,6 +111,15 @@ async fn the_openapi_document_lists_every_route_and_the_reference_ui_is_served()
         assert!(paths.contains_key(route), "{route} missing");
     }
     assert!(doc["components"]["schemas"]["CreatedClient"].is_object());
+    // Generated clients name their methods after operation ids: each one names one operation.
+    let ids: Vec<&str> = paths
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|operation| operation["operationId"].as_str())
+        .collect();
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert!(ids.len() > 30);
+    assert_eq!(unique.len(), ids.len(), "repeated operation ids in {ids:?}");
     let committed: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json")).unwrap(),
     )

@@ -74,6 +74,24 @@ pub fn gatepass() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gatepass"))
 }
 
+/// Whether `tool` runs; without it a test of `what` is skipped with a message, except under
+/// `CI=true`, where it fails.
+pub fn available(tool: &str, what: &str) -> bool {
+    let found = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "{tool} is missing and CI=true: {what} must run"
+        );
+        eprintln!("SKIPPED: {tool} is not installed; {what} was not run");
+    }
+    found
+}
+
 /// Polls `check` every 100 ms until it gives `Some` or `within` has passed, so tests
 /// wait for background work (key refresh, cache expiry) without fixed sleeps.
 pub async fn eventually<T, F, Fut>(within: Duration, mut check: F) -> Option<T>

@@ -13,6 +13,7 @@ mod admin_directory;
 mod adversarial;
 mod cli;
 mod client;
+mod contract;
 mod forge;
 mod guard;
 mod helpers;
