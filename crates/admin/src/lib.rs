@@ -24,7 +24,7 @@ pub mod views;
 
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
 use gatepass_core::{Clock, SecretPepper, SecretPrefix};
 use gatepass_resource_guard::Validator;
 use gatepass_store::{Conn, Database};
@@ -115,7 +115,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             }))
             .configure(api::configure)
             .configure(audit::configure)
-            .configure(export::configure),
+            .configure(export::configure)
+            // A path under /admin/v1 that names no route answers like every other admin error.
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(AdminError::NotFound("route"))
+            })),
     );
 }
 

@@ -53,6 +53,9 @@ pub enum AdminError {
     /// No such resource.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The request body did not arrive within `server.body_timeout_ms`.
+    #[error("the request body did not arrive in time")]
+    BodyTimedOut,
     /// The change conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
@@ -166,6 +169,7 @@ impl AdminError {
                 )
             },
             Self::NotFound(_) => plain(StatusCode::NOT_FOUND, "about:blank", "Not Found"),
+            Self::BodyTimedOut => plain(StatusCode::REQUEST_TIMEOUT, "about:blank", "Request Timeout"),
             Self::Conflict(_) => plain(StatusCode::CONFLICT, "about:blank", "Conflict"),
             Self::Store(StoreError::Conflict(_)) => Answer {
                 detail: "the change conflicts with an existing resource (duplicate name?)".to_owned(),
@@ -343,6 +347,7 @@ impl utoipa::Modify for ProblemResponses {
                 "No bearer token, or one that is invalid, expired, revoked, or whose secret, client or service account no longer stands",
             ),
             ("403", "The token lacks the scope this operation needs"),
+            ("404", "No such route (and, where the path names one, no such resource)"),
             ("500", "A bug of ours; logged"),
             ("503", "Storage unavailable; retry after Retry-After"),
         ];
@@ -367,6 +372,15 @@ impl utoipa::Modify for ProblemResponses {
                     });
                 }
                 let responses = &mut operation.responses.responses;
+                if operation.request_body.is_some() {
+                    responses.entry("408".to_owned()).or_insert_with(|| {
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description("The request body did not arrive within server.body_timeout_ms; the connection is closed")
+                                .build(),
+                        )
+                    });
+                }
                 for (status, description) in common {
                     responses
                         .entry(status.to_owned())

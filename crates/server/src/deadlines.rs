@@ -88,12 +88,18 @@ pub async fn body_deadline(
         deadline.as_millis(),
         res.request().path()
     );
-    let mut timeout = HttpResponse::build(StatusCode::REQUEST_TIMEOUT)
-        .insert_header((header::CONNECTION, HeaderValue::from_static("close")))
-        .json(serde_json::json!({
+    // The admin API answers with its problem documents; everything else the OAuth way.
+    let mut timeout = if res.request().path().starts_with("/admin/") {
+        actix_web::ResponseError::error_response(&gatepass_admin::problem::AdminError::BodyTimedOut)
+    } else {
+        HttpResponse::build(StatusCode::REQUEST_TIMEOUT).json(serde_json::json!({
             "error": "invalid_request",
             "error_description": "the request body did not arrive in time",
-        }));
+        }))
+    };
+    timeout
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     timeout.head_mut().set_connection_type(ConnectionType::Close);
     Ok(res.into_response(timeout).map_into_right_body())
 }

@@ -201,6 +201,16 @@ async fn a_trickled_body_is_answered_408_and_closed_on_every_endpoint_that_reads
     ] {
         let (answer, took) = trickle(&app, path, content_type, headers).expect("answered and closed, not held open");
         assert!(answer.starts_with("HTTP/1.1 408"), "{path}: {answer}");
+        // The admin API answers in its own problem format; the OAuth endpoints in theirs.
+        let media = if path.starts_with("/admin/") {
+            "application/problem+json"
+        } else {
+            "application/json"
+        };
+        assert!(
+            answer.to_ascii_lowercase().contains(&format!("content-type: {media}")),
+            "{path}: {answer}"
+        );
         assert!(
             answer.to_ascii_lowercase().contains("connection: close"),
             "{path}: {answer}"

@@ -372,3 +372,30 @@ gatepass_store::both_backends! {
         assert_eq!(names[1..], [format!("{base}-2"), format!("{base}-3")]);
     }
 }
+
+#[tokio::test]
+async fn a_path_under_the_admin_api_that_names_no_route_is_a_problem_404() {
+    let app = spawn_app(TestBackend::Sqlite).await;
+    let admin = admin_token(&app).await;
+    for (method, path) in [
+        (reqwest::Method::GET, "/admin/v1/nothing-here"),
+        (reqwest::Method::POST, "/admin/v1/approvals//approve"),
+        (reqwest::Method::GET, "/admin/v1/clients/gpc_x/secrets/s/extra"),
+    ] {
+        let response = app
+            .http
+            .request(method.clone(), app.url(path))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{method} {path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{method} {path}"
+        );
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["status"], 404, "{method} {path}: {problem}");
+    }
+}
