@@ -12,9 +12,9 @@ use gatepass_core::{AccessTokenClaims, Audiences};
 use serde::Serialize;
 
 use crate::TokenService;
+use crate::client_auth::token_form;
 use crate::credentials::Credential;
 use crate::error::TokenError;
-use crate::http::token_form;
 
 /// The scope a client needs to introspect (or `gatepass:admin`).
 pub const INTROSPECT_SCOPE: &str = "gatepass:introspect";

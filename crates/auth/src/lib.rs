@@ -19,7 +19,8 @@ pub mod client_auth;
 pub mod credentials;
 pub mod error;
 pub mod failures;
-mod grant;
+pub mod form;
+pub mod grant;
 pub mod http;
 mod introspection;
 pub mod keys;
@@ -30,6 +31,7 @@ pub mod metrics;
 mod revocation;
 pub mod sign_in;
 pub mod throttle;
+pub mod token_request;
 pub mod usage;
 
 use std::sync::Arc;
@@ -89,6 +91,9 @@ pub enum SetupError {
     /// The issuer is not usable as an audience (too long or has spaces).
     #[error("issuer {0:?} is not a valid URL without spaces")]
     Issuer(String),
+    /// The grant's placeholder redirect URI does not parse (a bug of ours).
+    #[error("the grant's redirect placeholder does not parse: {0}")]
+    Placeholder(#[from] url::ParseError),
 }
 
 impl TokenService {
@@ -106,10 +111,7 @@ impl TokenService {
     ) -> Result<Self, SetupError> {
         let issuer_audience =
             Audience::parse(&settings.issuer).map_err(|_| SetupError::Issuer(settings.issuer.clone()))?;
-        let redirect_placeholder = "urn:ietf:wg:oauth:2.0:oob"
-            .parse()
-            .map(RegisteredUrl::Semantic)
-            .map_err(|_| SetupError::Issuer(settings.issuer.clone()))?;
+        let redirect_placeholder = grant::placeholder_redirect()?;
         Ok(Self {
             db,
             keys,

@@ -8,6 +8,7 @@ pub struct TokenMetrics {
     issued: IntCounter,
     refused: IntCounterVec,
     authentication_failures: IntCounterVec,
+    secret_checks: IntCounter,
 }
 
 impl TokenMetrics {
@@ -29,13 +30,20 @@ impl TokenMetrics {
             ),
             &["throttled"],
         )?;
+        let secret_checks = IntCounter::new(
+            "gatepass_client_secret_checks_total",
+            "Presented client secrets hashed and looked up (token, introspection, revocation): \
+             one per request that presents a well-formed secret",
+        )?;
         registry.register(Box::new(issued.clone()))?;
+        registry.register(Box::new(secret_checks.clone()))?;
         registry.register(Box::new(refused.clone()))?;
         registry.register(Box::new(authentication_failures.clone()))?;
         Ok(Self {
             issued,
             refused,
             authentication_failures,
+            secret_checks,
         })
     }
 
@@ -45,6 +53,10 @@ impl TokenMetrics {
 
     pub(crate) fn refused(&self, error: &str) {
         self.refused.with_label_values(&[error]).inc();
+    }
+
+    pub(crate) fn secret_checked(&self) {
+        self.secret_checks.inc();
     }
 
     pub(crate) fn authentication_failed(&self, throttled: bool) {

@@ -12,8 +12,8 @@ use gatepass_store::revoked_tokens::{self, RevokedTokenRow};
 
 use crate::TokenService;
 use crate::audit::AuditEvent;
+use crate::client_auth::token_form;
 use crate::error::TokenError;
-use crate::http::token_form;
 
 fn done() -> HttpResponse {
     HttpResponse::Ok()

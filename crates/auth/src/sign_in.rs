@@ -1,13 +1,13 @@
 //! A token for credentials handed over in process: the web console's sign-in form. The
-//! same grant, failure limits and audit as `POST /oauth2/token` with `client_secret_post`,
-//! without an HTTP request to build.
+//! same one pass, failure limits and audit as `POST /oauth2/token` with
+//! `client_secret_post`, with the request built typed instead of parsed from a body.
 
 use actix_web::HttpRequest;
-use oxide_auth::endpoint::NormalizedParameter;
 
 use crate::TokenService;
+use crate::client_auth::Presented;
 use crate::error::TokenError;
-use crate::grant::{self, Lookup, Outcome, TokenRequest};
+use crate::token_request::TokenRequest;
 
 /// An access token issued at sign-in.
 pub struct SignedIn {
@@ -27,47 +27,28 @@ pub async fn client_credentials(
     client_id: &str,
     client_secret: &str,
 ) -> Result<SignedIn, TokenError> {
-    let mut form = NormalizedParameter::new();
-    form.insert_or_poison("grant_type".into(), "client_credentials".into());
-    form.insert_or_poison("client_id".into(), client_id.to_owned().into());
-    form.insert_or_poison("client_secret".into(), client_secret.to_owned().into());
     let request = TokenRequest {
-        form,
-        resources: Vec::new(),
-        authorization: None,
+        grant_type: Some("client_credentials".to_owned()),
+        scope: None,
+        audiences: Vec::new(),
+        presented: Presented::Secret {
+            client_id: client_id.to_owned(),
+            secret: client_secret.as_bytes().to_vec(),
+            basic: false,
+        },
     };
-    let now = service.clock.now().unix_timestamp();
-    let mut outcome = grant::run(service, &request, &Lookup::Cache, now);
-    if let Outcome::NeedsLookup(hash) = outcome {
-        outcome = match service.credential(&hash).await {
-            Ok(credential) => grant::run(service, &request, &Lookup::Fetched(credential), now),
-            Err(cause) => Outcome::Fault(cause),
-        };
-    }
-    let error = match outcome {
-        Outcome::Issued(issued) => {
-            service.usage.record(&issued.client_id, &issued.secret_id, now);
+    match crate::http::grant_parsed(req, &request, service).await {
+        Ok(issued) => {
             service.metrics.issued();
-            return Ok(SignedIn {
+            Ok(SignedIn {
                 access_token: issued.token,
                 expires_in: issued.expires_in,
                 scope: issued.scope,
-            });
+            })
         }
-        Outcome::Refused {
-            rejection: Some(rejection),
-            client_id,
-            ..
-        } => crate::http::refuse(service, req, rejection, client_id.as_deref(), false).await,
-        Outcome::Refused {
-            error, rejection: None, ..
-        } => error,
-        Outcome::NeedsLookup(_) => TokenError::TemporarilyUnavailable,
-        Outcome::Fault(cause) => {
-            log::error!("console sign-in fault cause={cause}");
-            TokenError::fault(&cause)
+        Err(error) => {
+            service.metrics.refused(error.code());
+            Err(error)
         }
-    };
-    service.metrics.refused(error.code());
-    Err(error)
+    }
 }

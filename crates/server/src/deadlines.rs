@@ -2,9 +2,11 @@
 //!
 //! `server.request_timeout_ms` covers only the request head: without this, a connection
 //! that sends a head with `Content-Length: 60000` and then a byte every few seconds holds its
-//! slot forever. The middleware wraps the body stream with a timer started when the head has
-//! been read; when it fires, reading the body fails, and whatever the handler answered is
-//! replaced by 408 with `Connection: close`. Real (I/O) time, not the application `Clock`.
+//! slot forever. The middleware wraps the body stream with a deadline counted from when the
+//! head was read; when it passes, reading the body fails, and whatever the handler answered is
+//! replaced by 408 with `Connection: close`. The timer is armed only when the body is not
+//! already there (a token request's body usually arrives with its head, so the hot path sets
+//! no timer). Real (I/O) time, not the application `Clock`.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -29,7 +31,10 @@ pub struct BodyDeadline(pub Duration);
 /// A body stream that fails once its deadline has passed.
 struct Deadlined {
     inner: Payload,
-    timer: Pin<Box<tokio::time::Sleep>>,
+    /// When the body must have arrived.
+    until: tokio::time::Instant,
+    /// Armed the first time the body is not ready.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
     expired: Arc<AtomicBool>,
 }
 
@@ -40,7 +45,11 @@ impl Stream for Deadlined {
         if let Poll::Ready(next) = Pin::new(&mut self.inner).poll_next(cx) {
             return Poll::Ready(next);
         }
-        if self.timer.as_mut().poll(cx).is_ready() {
+        let until = self.until;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(until)));
+        if timer.as_mut().poll(cx).is_ready() {
             self.expired.store(true, Ordering::Relaxed);
             return Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
@@ -73,7 +82,8 @@ pub async fn body_deadline(
     let expired = Arc::new(AtomicBool::new(false));
     let stream = Deadlined {
         inner: req.take_payload(),
-        timer: Box::pin(tokio::time::sleep(deadline)),
+        until: tokio::time::Instant::now() + deadline,
+        timer: None,
         expired: Arc::clone(&expired),
     };
     req.set_payload(Payload::Stream {

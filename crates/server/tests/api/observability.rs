@@ -50,6 +50,9 @@ gatepass_store::both_backends! {
         assert_eq!(value(&metrics, "gatepass_tokens_refused_total", &["invalid_client"]), Some(1.0));
         assert_eq!(value(&metrics, "gatepass_tokens_refused_total", &["unsupported_grant_type"]), Some(1.0));
         assert_eq!(value(&metrics, "gatepass_client_authentication_failures_total", &["false"]), Some(1.0));
+        // One keyed hash per request that presents a secret, on a cache miss (the first) as on
+        // a hit; none for the refused grant type, which is judged before the secret is looked at.
+        assert_eq!(value(&metrics, "gatepass_client_secret_checks_total", &[]), Some(4.0));
         let family = &metrics.families["gatepass_http_request_duration_seconds"];
         assert_eq!(family.family_type, PrometheusType::Histogram);
         assert_eq!(value(&metrics, "gatepass_http_request_duration_seconds", &["POST", "/oauth2/token", "200"]), Some(3.0));

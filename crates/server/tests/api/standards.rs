@@ -177,6 +177,16 @@ async fn basic_with_the_same_client_id_in_the_body_is_one_method_rfc6749_s2_3_1(
             .unwrap();
         assert_eq!(refused.status(), 400, "{path}: another client_id");
         assert_eq!(refused.json::<Value>().await.unwrap()["error"], "invalid_request");
+        // One credential parser: a client_id alone is no authentication here either (401).
+        let alone = app
+            .http
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_body(&[("token", "junk"), ("client_id", creds.client_id.as_str())]))
+            .send()
+            .await
+            .unwrap();
+        check(path, alone, &expect(401, "invalid_client", false)).await;
     }
     // The token was not revoked by any of that ("junk" was).
     let introspection = app
