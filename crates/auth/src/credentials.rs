@@ -329,6 +329,7 @@ mod tests {
                 cache
                     .get_or_load(&hash, || async move {
                         loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        // Keeps this load in flight while the other 19 callers arrive.
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         Credential::from_record(&record()).map(Some)
                     })

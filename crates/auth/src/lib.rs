@@ -167,21 +167,6 @@ impl TokenService {
         }
     }
 
-    /// The key manager.
-    pub fn keys(&self) -> &Arc<KeyManager> {
-        &self.keys
-    }
-
-    /// The audit log.
-    pub fn audit(&self) -> &AuditLog {
-        &self.audit
-    }
-
-    /// The settings.
-    pub fn settings(&self) -> &TokenSettings {
-        &self.settings
-    }
-
     /// Forgets revocations of tokens that have expired anyway; returns how many.
     pub async fn prune_revocations(&self) -> Result<usize, gatepass_store::StoreError> {
         let now = self.clock.now().unix_timestamp();

@@ -110,6 +110,7 @@ mod tests {
     #[test]
     fn generated_client_ids_parse_and_sort_by_creation() {
         let first = ClientId::generate();
+        // UUIDv7 orders by the real millisecond it is made in; ids take no clock.
         std::thread::sleep(std::time::Duration::from_millis(2));
         let second = ClientId::generate();
         assert_eq!(ClientId::parse(first.as_str()).unwrap(), first);

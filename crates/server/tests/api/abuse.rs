@@ -159,6 +159,7 @@ fn trickle(app: &TestApp, path: &str, content_type: &str, headers: &str) -> Opti
             if writer.write_all(b"a").is_err() {
                 return;
             }
+            // The attack itself: a byte every 100 ms against the server's real I/O deadline.
             std::thread::sleep(Duration::from_millis(100));
         }
     });

@@ -470,6 +470,7 @@ impl TestApp {
             if events.iter().any(|e| e.reason.as_deref() == Some(reason)) {
                 return true;
             }
+            // Polling the audit writer (another task, real I/O): no clock can stand in for it.
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         false
