@@ -82,11 +82,13 @@ impl Principal {
     /// standing read from the database (so revoking, disabling or deleting an admin ends
     /// its power at once, on every node).
     pub async fn identify(req: &HttpRequest, state: &AdminState) -> Result<Self, AdminError> {
-        let Callers::Tokens(validator) = &state.callers else {
-            return Err(AdminError::Unauthenticated);
-        };
-        let token = bearer(req)?;
-        let mut principal = Self::of_token(state, validator, token).await?;
+        Self::of_request(req, state, bearer(req)?).await
+    }
+
+    /// The caller of `req` presenting `token`, with the request's id and address for the
+    /// audit log.
+    async fn of_request(req: &HttpRequest, state: &AdminState, token: &str) -> Result<Self, AdminError> {
+        let mut principal = Self::of_bearer_token(state, token).await?;
         principal.request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
         principal.source_addr = req.peer_addr().map(|a| a.ip().to_string());
         Ok(principal)
@@ -324,9 +326,7 @@ pub async fn with_token<C: Capability>(
     req: &HttpRequest,
     token: &str,
 ) -> Result<Caller<C>, AdminError> {
-    let mut principal = Principal::of_bearer_token(state, token).await?;
-    principal.request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
-    principal.source_addr = req.peer_addr().map(|a| a.ip().to_string());
+    let principal = Principal::of_request(req, state, token).await?;
     authorize(state, principal, req.path()).await
 }
 
