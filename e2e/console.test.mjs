@@ -27,7 +27,8 @@ const env = {
 let server, base, browser, admin, reviewerAdmin;
 
 function cli(...args) {
-  return JSON.parse(execFileSync(bin, args, { env, encoding: "utf8" }));
+  // A CLI call that hangs fails the test after a minute instead of holding it.
+  return JSON.parse(execFileSync(bin, args, { env, encoding: "utf8", timeout: 60_000 }));
 }
 
 async function token(clientId, secret) {
@@ -148,6 +149,7 @@ test("an administrator runs the whole key life cycle in the browser", async () =
   // is written behind, within a few seconds), so its delete button warns about the last 24 h.
   const firstRow = page.getByRole("row").filter({ hasText: first.slice(0, 12) });
   for (let i = 0; i < 20 && (await firstRow.getByText("used in the last 24 h").count()) === 0; i++) {
+    // The server's write-behind runs on its own real timer (another process): poll for it.
     await page.waitForTimeout(500);
     await page.reload();
   }

@@ -329,7 +329,8 @@ mod tests {
                 cache
                     .get_or_load(&hash, || async move {
                         loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        // Keeps this load in flight while the other 19 callers arrive.
+                        // Keeps this load in flight while the other 19 callers arrive: a race
+                        // widener (what it waits for is the scheduler, not time).
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         Credential::from_record(&record()).map(Some)
                     })

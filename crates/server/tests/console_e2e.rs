@@ -7,6 +7,7 @@
     reason = "a test fails loudly where its setup or check does"
 )]
 
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -39,16 +40,17 @@ fn the_console_works_in_a_real_browser() {
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_path).expect("stdout file"))
         .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        // Its own process group, so the server and Chromium it starts die with it.
+        .process_group(0)
         .spawn()
         .expect("node runs");
+    let _group = KillGroupOnDrop(child.id());
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().expect("node's status") {
             break Some(status);
         }
         if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
             break None;
         }
         // Polling a child process: no clock can stand in for it.
@@ -66,4 +68,17 @@ fn the_console_works_in_a_real_browser() {
     );
     assert!(output.status.success(), "{report}");
     println!("{report}\nscreenshots: {}", screenshots.display());
+}
+
+/// Kills a whole process group (node, the server and the browser it started) when the test
+/// ends, passed, failed or timed out; a group already gone is no error.
+struct KillGroupOnDrop(u32);
+
+impl Drop for KillGroupOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0)])
+            .stderr(Stdio::null())
+            .status();
+    }
 }

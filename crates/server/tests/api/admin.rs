@@ -248,6 +248,7 @@ gatepass_store::both_backends! {
 }
 
 #[tokio::test]
+#[cfg_attr(gatepass_no_postgres, ignore = "needs PostgreSQL: set GATEPASS_TEST_DATABASE_URL")]
 async fn two_nodes_rotating_one_client_at_once_never_exceed_the_limit_or_lose_a_secret() {
     let Some(database) = TestDatabase::create(TestBackend::Postgres).map(Arc::new) else {
         return;

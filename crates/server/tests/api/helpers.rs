@@ -107,6 +107,8 @@ where
         if std::time::Instant::now() > deadline {
             return None;
         }
+        // Waiting on another process or a background task of the server's: nothing of ours to
+        // advance, so poll.
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -159,23 +161,29 @@ pub fn spawn_node(database: &Arc<TestDatabase>, extra: &[(&str, &str)]) -> TestA
             let _ = tx.send(line);
         }
     });
-    let line = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("server did not report its address");
-    let address = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
-        .unwrap()
-        .to_owned();
-    let admin_address = env.iter().any(|(k, _)| k == "GATEPASS__SERVER__ADMIN_BIND").then(|| {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("admin listener address");
+    let address_in = |line: String| {
         line.split_whitespace()
             .find(|w| w.starts_with("http://") || w.starts_with("https://"))
-            .unwrap()
-            .to_owned()
-    });
+            .map(str::to_owned)
+    };
+    let wants_admin = env.iter().any(|(k, _)| k == "GATEPASS__SERVER__ADMIN_BIND");
+    let addresses = rx
+        .recv_timeout(Duration::from_secs(60))
+        .ok()
+        .and_then(address_in)
+        .and_then(|address| {
+            if !wants_admin {
+                return Some((address, None));
+            }
+            let admin = rx.recv_timeout(Duration::from_secs(60)).ok().and_then(address_in)?;
+            Some((address, Some(admin)))
+        });
+    let Some((address, admin_address)) = addresses else {
+        // Not yet a TestApp, whose drop would kill it: kill it here before failing.
+        let _ = child.kill();
+        let _ = wait_within(&mut child, COMMAND_DEADLINE);
+        panic!("the server did not report its address(es) within 60 s");
+    };
     TestApp {
         address,
         admin_address,

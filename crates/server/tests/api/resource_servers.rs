@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,7 +13,7 @@ use gatepass_store::testing::TestBackend;
 use serde_json::{Value, json};
 
 use crate::forge::{at_jwt, foreign_key, server_key, sign, unsigned};
-use crate::helpers::{ClientSpec, TestApp, available, spawn_app};
+use crate::helpers::{COMMAND_DEADLINE, ClientSpec, TestApp, available, output_within, spawn_app};
 
 const AUDIENCE: &str = "https://api.example.com";
 
@@ -20,8 +21,11 @@ fn snippets() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e/resource-servers")
 }
 
+/// How long installing a snippet's pinned packages (a venv and pip, or `npm ci`) may take.
+const INSTALL_DEADLINE: Duration = Duration::from_secs(300);
+
 fn run(command: &mut Command) {
-    let output = command.output().unwrap();
+    let output = output_within(command, INSTALL_DEADLINE);
     assert!(
         output.status.success(),
         "{command:?}: {}\n{}",
@@ -96,13 +100,14 @@ async fn cases(app: &TestApp) -> Vec<(&'static str, String, &'static str, bool)>
 
 fn check_all(app: &TestApp, cases: &[(&str, String, &str, bool)], runner: &mut dyn FnMut() -> Command) {
     for (name, token, scope, accept) in cases {
-        let output = runner()
-            .arg(token)
-            .arg(scope)
-            .env("GATEPASS_ISSUER", &app.address)
-            .env("API_AUDIENCE", AUDIENCE)
-            .output()
-            .unwrap();
+        let output = output_within(
+            runner()
+                .arg(token)
+                .arg(scope)
+                .env("GATEPASS_ISSUER", &app.address)
+                .env("API_AUDIENCE", AUDIENCE),
+            COMMAND_DEADLINE,
+        );
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert_eq!(
             output.status.success(),

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use gatepass_store::testing::TestBackend;
 use serde_json::{Value, json};
 
-use crate::helpers::{ClientSpec, Credentials, TestApp, spawn_app};
+use crate::helpers::{COMMAND_DEADLINE, ClientSpec, Credentials, TestApp, output_within, spawn_app};
 use crate::token_errors::{check, expect, raw};
 
 const TWO_AUDIENCES: ClientSpec = ClientSpec {
@@ -349,12 +349,13 @@ async fn the_reference_ui_renders_in_chromium_without_a_csp_violation() {
     let app = spawn_app(TestBackend::Sqlite).await;
     let address = app.address.clone();
     let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg("docs-csp.mjs")
-            .arg(address)
-            .current_dir(root.join("e2e"))
-            .output()
-            .unwrap()
+        output_within(
+            std::process::Command::new("node")
+                .arg("docs-csp.mjs")
+                .arg(address)
+                .current_dir(root.join("e2e")),
+            COMMAND_DEADLINE,
+        )
     })
     .await
     .unwrap();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use gatepass_store::testing::TestBackend;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SerialNumber};
 
-use crate::helpers::{ClientSpec, TestApp, eventually, gatepass, spawn_app_with};
+use crate::helpers::{COMMAND_DEADLINE, ClientSpec, TestApp, eventually, gatepass, output_within, spawn_app_with};
 
 /// A certificate authority made for one test, trusted by the clients it hands out.
 struct TestCa {
@@ -244,14 +244,16 @@ fn a_bad_certificate_file_stops_serve_at_start_naming_the_key() {
                 dir.path().join(file).display().to_string()
             }
         };
-        let output = gatepass()
-            .arg("serve")
-            .env("GATEPASS__SERVER__BIND", "127.0.0.1:0")
-            .env("GATEPASS__DATA_DIR", dir.path())
-            .env("GATEPASS__SERVER__TLS_CERT_FILE", path(cert))
-            .env("GATEPASS__SERVER__TLS_KEY_FILE", path(key))
-            .output()
-            .unwrap();
+        // A setting that were accepted by mistake would serve forever: bounded, it fails instead.
+        let output = output_within(
+            gatepass()
+                .arg("serve")
+                .env("GATEPASS__SERVER__BIND", "127.0.0.1:0")
+                .env("GATEPASS__DATA_DIR", dir.path())
+                .env("GATEPASS__SERVER__TLS_CERT_FILE", path(cert))
+                .env("GATEPASS__SERVER__TLS_KEY_FILE", path(key)),
+            COMMAND_DEADLINE,
+        );
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{cert} {key}: served");
         assert!(stderr.contains(named), "{cert} {key}: {stderr}");
