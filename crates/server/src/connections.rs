@@ -12,12 +12,10 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Extensions, ServiceRequest, ServiceResponse};
+use actix_web::HttpResponse;
+use actix_web::dev::{Extensions, ServiceRequest};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{ConnectionType, StatusCode};
-use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse};
 use gatepass_auth::throttle::address_bucket;
 
 /// A plain connection, as actix-web hands it to `on_connect`.
@@ -99,14 +97,11 @@ impl Drop for ConnectionSlot {
     }
 }
 
-/// Answers requests on a connection over its address's cap with 503 and closes it.
-pub async fn refuse_over_cap(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let over = req.conn_data::<ConnectionSlot>().is_some_and(|slot| slot.over);
-    if !over {
-        return Ok(next.call(req).await?.map_into_left_body());
+/// The answer for a request on a connection over the per-address cap (503 with `Retry-After`,
+/// and the connection closed), or `None` for one within it.
+pub fn refusal(req: &ServiceRequest) -> Option<HttpResponse> {
+    if !req.conn_data::<ConnectionSlot>().is_some_and(|slot| slot.over) {
+        return None;
     }
     log::info!(
         "connection refused: too many from one address peer={}",
@@ -121,7 +116,7 @@ pub async fn refuse_over_cap(
             "error_description": "too many connections from this address",
         }));
     response.head_mut().set_connection_type(ConnectionType::Close);
-    Ok(req.into_response(response).map_into_right_body())
+    Some(response)
 }
 
 #[cfg(test)]

@@ -2,11 +2,13 @@
 //!
 //! `server.request_timeout_ms` covers only the request head: without this, a connection
 //! that sends a head with `Content-Length: 60000` and then a byte every few seconds holds its
-//! slot forever. The middleware wraps the body stream with a deadline counted from when the
+//! slot forever. The request edge ([`crate::edge`]) wraps the body stream with a deadline counted from when the
 //! head was read; when it passes, reading the body fails, and whatever the handler answered is
-//! replaced by 408 with `Connection: close`. The timer is armed only when the body is not
-//! already there (a token request's body usually arrives with its head, so the hot path sets
-//! no timer). Real (I/O) time, not the application `Clock`.
+//! replaced by 408 with `Connection: close`. The timer is armed only when the body is still
+//! not there on the second look: actix-web polls the handler once before it hands over the
+//! body that arrived with the head (every token request's), so the first look asks to be
+//! polled again instead of arming a timer, and the hot path sets none. Real (I/O) time, not
+//! the application `Clock`.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -14,26 +16,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest};
 use actix_web::error::PayloadError;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{ConnectionType, StatusCode};
-use actix_web::middleware::Next;
 use actix_web::web::Bytes;
-use actix_web::{Error, HttpMessage, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use futures_core::Stream;
-
-/// The body deadline, as app data.
-#[derive(Clone, Copy, Debug)]
-pub struct BodyDeadline(pub Duration);
 
 /// A body stream that fails once its deadline has passed.
 struct Deadlined {
     inner: Payload,
     /// When the body must have arrived.
     until: tokio::time::Instant,
-    /// Armed the first time the body is not ready.
+    /// Whether the body was found missing once already (the next miss arms the timer).
+    missed: bool,
+    /// Armed the second time the body is not ready.
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
     expired: Arc<AtomicBool>,
 }
@@ -44,6 +42,13 @@ impl Stream for Deadlined {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if let Poll::Ready(next) = Pin::new(&mut self.inner).poll_next(cx) {
             return Poll::Ready(next);
+        }
+        if !self.missed {
+            // The body that came with the head is handed over right after this first poll:
+            // look again then (the wake is cheap) before paying for a timer.
+            self.missed = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
         let until = self.until;
         let timer = self
@@ -60,15 +65,10 @@ impl Stream for Deadlined {
     }
 }
 
-/// Gives the request body a total deadline; a body still arriving when it passes gets 408
-/// and the connection is closed.
-pub async fn body_deadline(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let Some(deadline) = req.app_data::<web::Data<BodyDeadline>>().map(|d| d.0) else {
-        return Ok(next.call(req).await?.map_into_left_body());
-    };
+/// Gives the request body of `req` a total deadline counted from now, if it announces one
+/// (`Content-Length` above 0, or chunked). The flag it answers turns true once the deadline
+/// passed while the body was read: then [`timed_out`] replaces the answer.
+pub fn arm(req: &mut ServiceRequest, deadline: Duration) -> Option<Arc<AtomicBool>> {
     // No body announced (GET, or `Content-Length: 0`): nothing to time.
     let headers = req.headers();
     let chunked = headers.contains_key(header::TRANSFER_ENCODING);
@@ -77,29 +77,31 @@ pub async fn body_deadline(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if !chunked && length.unwrap_or(0) == 0 {
-        return Ok(next.call(req).await?.map_into_left_body());
+        return None;
     }
     let expired = Arc::new(AtomicBool::new(false));
     let stream = Deadlined {
         inner: req.take_payload(),
         until: tokio::time::Instant::now() + deadline,
+        missed: false,
         timer: None,
         expired: Arc::clone(&expired),
     };
     req.set_payload(Payload::Stream {
         payload: Box::pin(stream),
     });
-    let res = next.call(req).await?;
-    if !expired.load(Ordering::Relaxed) {
-        return Ok(res.map_into_left_body());
-    }
+    Some(expired)
+}
+
+/// The answer for a request whose body missed its deadline: 408, and the connection closed.
+pub fn timed_out(request: &HttpRequest, deadline: Duration) -> HttpResponse {
     log::info!(
         "request body not received within deadline ms={} path={}",
         deadline.as_millis(),
-        res.request().path()
+        request.path()
     );
     // The admin API answers with its problem documents; everything else the OAuth way.
-    let mut timeout = if res.request().path().starts_with("/admin/") {
+    let mut timeout = if request.path().starts_with("/admin/") {
         actix_web::ResponseError::error_response(&gatepass_admin::problem::AdminError::BodyTimedOut)
     } else {
         HttpResponse::build(StatusCode::REQUEST_TIMEOUT).json(serde_json::json!({
@@ -111,5 +113,5 @@ pub async fn body_deadline(
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
     timeout.head_mut().set_connection_type(ConnectionType::Close);
-    Ok(res.into_response(timeout).map_into_right_body())
+    timeout
 }

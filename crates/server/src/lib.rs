@@ -12,6 +12,7 @@ mod connections;
 pub mod context;
 mod data_files;
 mod deadlines;
+mod edge;
 mod logging;
 mod metrics;
 mod openapi;

@@ -4,11 +4,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
-use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, web};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
 use gatepass_auth::keys::{KeyManager, KeyState};
 use gatepass_core::Clock;
 use gatepass_store::Database;
@@ -93,6 +90,23 @@ impl Metrics {
         }
         String::from_utf8(text).unwrap_or_default()
     }
+
+    /// Records one answered request in the latency histogram, labelled by the route pattern
+    /// (never the raw path, which would let callers mint labels).
+    pub fn observe(&self, method: &Method, request: &HttpRequest, status: StatusCode, started: Instant) {
+        let route = request.match_pattern();
+        let known = matches!(
+            method.as_str(),
+            "GET" | "POST" | "PATCH" | "PUT" | "DELETE" | "HEAD" | "OPTIONS"
+        );
+        self.requests
+            .with_label_values(&[
+                route.as_deref().unwrap_or("unmatched"),
+                if known { method.as_str() } else { "other" },
+                status.as_str(),
+            ])
+            .observe(started.elapsed().as_secs_f64());
+    }
 }
 
 /// `GET /metrics`.
@@ -100,32 +114,4 @@ pub async fn scrape(metrics: web::Data<Metrics>, sources: web::Data<Sources>) ->
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, TextEncoder::new().format_type()))
         .body(metrics.render(&sources))
-}
-
-/// Times every request into the latency histogram, labelled by the route pattern (never
-/// the raw path, which would let callers mint labels).
-pub async fn observe(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let started = Instant::now();
-    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().clone();
-    let res = next.call(req).await?;
-    if let Some(metrics) = metrics {
-        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-        let known = matches!(
-            method.as_str(),
-            "GET" | "POST" | "PATCH" | "PUT" | "DELETE" | "HEAD" | "OPTIONS"
-        );
-        metrics
-            .requests
-            .with_label_values(&[
-                route.as_str(),
-                if known { method.as_str() } else { "other" },
-                res.status().as_str(),
-            ])
-            .observe(started.elapsed().as_secs_f64());
-    }
-    Ok(res)
 }

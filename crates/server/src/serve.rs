@@ -3,15 +3,10 @@
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::time::Instant;
 
-use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::Server;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, Error, HttpMessage, HttpResponse, HttpServer, web};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
 use gatepass_admin::{AdminState, Callers};
 use gatepass_auth::audit::AuditLog;
 use gatepass_auth::keys::KeyManager;
@@ -19,18 +14,16 @@ use gatepass_auth::metrics::TokenMetrics;
 use gatepass_auth::usage::UsageRecorder;
 use gatepass_auth::{TokenService, TokenSettings};
 use gatepass_console::Console;
-use gatepass_core::{Clock, RequestId};
+use gatepass_core::Clock;
 use gatepass_resource_guard::{GuardConfig, Validator};
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::config::{HeadLimits, Settings};
+use crate::config::Settings;
 use crate::context::Context;
-use crate::metrics::{self, Metrics, Sources};
+use crate::metrics::{Metrics, Sources};
 use crate::routes::{self, Mount, Parts};
 use crate::signing_keys::Schedule;
 use crate::tls::{Certificates, ListenerTls};
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Runs the server until SIGINT/SIGTERM.
 pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
@@ -117,20 +110,17 @@ fn listen(
     workers: usize,
 ) -> Result<Server, Box<dyn std::error::Error>> {
     let limits = settings.connection_limits();
-    let head = settings.head_limits();
-    let body_deadline = crate::deadlines::BodyDeadline(settings.body_timeout());
+    let edge = crate::edge::Edge {
+        head: settings.head_limits(),
+        body_deadline: settings.body_timeout(),
+    };
     let connections = crate::connections::ConnectionCounts::new(settings.server.max_connections_per_address);
     let parts = parts.clone();
     let server = HttpServer::new(move || {
         let parts = parts.clone();
         App::new()
-            .app_data(web::Data::new(head))
-            .app_data(web::Data::new(body_deadline))
-            .wrap(from_fn(crate::deadlines::body_deadline))
-            .wrap(from_fn(head_limits))
-            .wrap(from_fn(crate::connections::refuse_over_cap))
-            .wrap(from_fn(metrics::observe))
-            .wrap(from_fn(request_id))
+            .app_data(web::Data::new(edge))
+            .wrap(from_fn(crate::edge::edge))
             .configure(move |cfg| routes::configure(cfg, &parts, mount))
     })
     .on_connect(connections.on_connect())
@@ -320,68 +310,4 @@ async fn maintain_keys(
             log::warn!("could not prune expired token revocations: {error}");
         }
     }
-}
-
-/// Refuses a request whose URL (414) or headers (431) are larger than configured, before
-/// any handler sees it.
-async fn head_limits(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let limits = req.app_data::<web::Data<HeadLimits>>().map(|l| *l.get_ref());
-    if let Some(limits) = limits {
-        let url = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
-        let headers: usize = req
-            .headers()
-            .iter()
-            .map(|(name, value)| name.as_str().len() + value.len() + 4)
-            .sum();
-        let refusal = if url > limits.max_url_bytes {
-            Some((StatusCode::URI_TOO_LONG, "the URL is too long"))
-        } else if headers > limits.max_header_bytes {
-            Some((
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "the request headers are too large",
-            ))
-        } else {
-            None
-        };
-        if let Some((status, why)) = refusal {
-            let response = HttpResponse::build(status)
-                .json(serde_json::json!({"error": "invalid_request", "error_description": why}));
-            return Ok(req.into_response(response).map_into_right_body());
-        }
-    }
-    Ok(next.call(req).await?.map_into_left_body())
-}
-
-/// Gives every request an id (the caller's `X-Request-Id` if plain, else a new one),
-/// echoes it on the response and logs the request at debug level.
-async fn request_id(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .and_then(RequestId::from_header)
-        .unwrap_or_else(RequestId::generate);
-    req.extensions_mut().insert(id.clone());
-    let (method, path, started) = (req.method().clone(), req.path().to_owned(), Instant::now());
-    crate::logging::CURRENT_REQUEST
-        .scope(id.clone(), async move {
-            let mut res = next.call(req).await?;
-            if let Ok(value) = HeaderValue::from_str(id.as_str()) {
-                res.headers_mut().insert(REQUEST_ID, value);
-            }
-            // The path only: a query string could carry a credential.
-            log::debug!(
-                "request method={method} path={path} status={} micros={}",
-                res.status().as_u16(),
-                started.elapsed().as_micros()
-            );
-            Ok(res)
-        })
-        .await
 }
