@@ -2,6 +2,8 @@
 //! parse it into a [`TokenRequest`], validate the grant, authenticate once, sign) and the
 //! discovery documents.
 
+use std::fmt::Write as _;
+
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
@@ -49,6 +51,41 @@ struct TokenBody<'a> {
     expires_in: i64,
     /// The granted scopes, space-separated.
     scope: &'a str,
+}
+
+impl TokenBody<'_> {
+    /// The JSON document, as serde would write it. A JWT (base64url parts joined by `.`) and
+    /// an RFC 6749 scope (`%x21 / %x23-5B / %x5D-7E`, space-separated) never need escaping,
+    /// so they are written as they are instead of byte by byte through serde's escaper (the
+    /// token is most of the response); anything that would need escaping goes through serde.
+    #[allow(
+        clippy::needless_bitwise_bool,
+        clippy::manual_range_contains,
+        reason = "no early exit and no range call, so the check compiles to a loop over many bytes at once"
+    )]
+    fn to_json(&self) -> String {
+        // Every byte is looked at (no early exit), so the check runs many bytes at a time.
+        let plain = |s: &str| {
+            s.bytes().fold(true, |plain, b| {
+                plain & (b >= b' ') & (b <= b'~') & (b != b'"') & (b != b'\\')
+            })
+        };
+        if !(plain(self.access_token) && plain(self.scope) && plain(self.token_type)) {
+            return serde_json::to_string(self).unwrap_or_default();
+        }
+        let mut json = String::with_capacity(self.access_token.len() + self.scope.len() + 80);
+        json.push_str(r#"{"access_token":""#);
+        json.push_str(self.access_token);
+        json.push_str(r#"","token_type":""#);
+        json.push_str(self.token_type);
+        json.push_str(r#"","expires_in":"#);
+        // Writing to a String cannot fail.
+        let _ = write!(json, "{}", self.expires_in);
+        json.push_str(r#","scope":""#);
+        json.push_str(self.scope);
+        json.push_str(r#""}"#);
+        json
+    }
 }
 
 /// The token request (`application/x-www-form-urlencoded`).
@@ -125,15 +162,17 @@ async fn token(req: HttpRequest, payload: web::Payload, service: web::Data<Token
     let answer = match issue(&req, payload, &service).await {
         Ok(issued) => {
             service.metrics.issued();
+            let body = TokenBody {
+                access_token: &issued.token,
+                token_type: "Bearer",
+                expires_in: issued.expires_in,
+                scope: &issued.scope,
+            };
             return HttpResponse::Ok()
                 .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
                 .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))
-                .json(TokenBody {
-                    access_token: &issued.token,
-                    token_type: "Bearer",
-                    expires_in: issued.expires_in,
-                    scope: &issued.scope,
-                });
+                .content_type(HeaderValue::from_static("application/json"))
+                .body(body.to_json());
         }
         Err(error) => error,
     };
@@ -208,4 +247,41 @@ async fn metadata(service: web::Data<TokenService>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")))
         .json(Metadata::new(&service.settings.issuer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body<'a>(token: &'a str, scope: &'a str) -> TokenBody<'a> {
+        TokenBody {
+            access_token: token,
+            token_type: "Bearer",
+            expires_in: 900,
+            scope,
+        }
+    }
+
+    #[test]
+    fn the_token_response_is_the_json_serde_writes() {
+        let cases = [
+            body(
+                "eyJ0eXAiOiJhdCtqd3QifQ.eyJzdWIiOiJncGNfYSJ9.c2lnLV8",
+                "sites:read scripts:write",
+            ),
+            body("a.b.c", ""),
+            body("a.b.c", "!#[]~"),
+            // Never produced, but if it were: escaped like serde does, still valid JSON.
+            body("a\"b", "x\\y"),
+            body("a\nb", "\u{7f}\u{e9}"),
+        ];
+        for case in cases {
+            let json = case.to_json();
+            assert_eq!(json, serde_json::to_string(&case).unwrap());
+            let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(parsed["access_token"], case.access_token);
+            assert_eq!(parsed["scope"], case.scope);
+            assert_eq!(parsed["expires_in"], 900);
+        }
+    }
 }
