@@ -64,7 +64,6 @@ impl TokenBody<'_> {
         reason = "no early exit and no range call, so the check compiles to a loop over many bytes at once"
     )]
     fn to_json(&self) -> String {
-        // Every byte is looked at (no early exit), so the check runs many bytes at a time.
         let plain = |s: &str| {
             s.bytes().fold(true, |plain, b| {
                 plain & (b >= b' ') & (b <= b'~') & (b != b'"') & (b != b'\\')

@@ -2,9 +2,9 @@
 //!
 //! `server.request_timeout_ms` covers only the request head: without this, a connection
 //! that sends a head with `Content-Length: 60000` and then a byte every few seconds holds its
-//! slot forever. The request edge ([`crate::edge`]) wraps the body stream with a deadline counted from when the
-//! head was read; when it passes, reading the body fails, and whatever the handler answered is
-//! replaced by 408 with `Connection: close`. The timer is armed only when the body is still
+//! slot forever. The request edge ([`crate::edge`]) wraps the body stream with a deadline
+//! counted from when the head was read; when it passes, reading the body fails, and whatever
+//! the handler answered is replaced by 408 with `Connection: close`. The timer is armed only when the body is still
 //! not there on the second look: actix-web polls the handler once before it hands over the
 //! body that arrived with the head (every token request's), so the first look asks to be
 //! polled again instead of arming a timer, and the hot path sets none. Real (I/O) time, not
