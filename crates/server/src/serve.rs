@@ -30,15 +30,17 @@ pub fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
     let context = Context::open(settings, false)?;
     let listener =
         TcpListener::bind(settings.bind_addr()?).map_err(|e| format!("server.bind {}: {e}", settings.server.bind))?;
-    run_with(settings, &context, listener)
+    run_with(settings, &context, listener, std::future::pending())
 }
 
 /// Runs the server on `listener` with an opened `context` (whose clock tests may drive)
-/// until SIGINT/SIGTERM.
+/// until SIGINT/SIGTERM (a graceful stop) or until `stop` completes (every connection closed
+/// at once: how a test ends a server it runs in its own process).
 pub fn run_with(
     settings: &Settings,
     context: &Context,
     listener: TcpListener,
+    stop: impl Future<Output = ()> + 'static,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let address = listener.local_addr()?;
     let issuer = settings.issuer(address);
@@ -78,6 +80,7 @@ pub fn run_with(
             std::iter::once(public.handle())
                 .chain(admin_server.as_ref().map(|(server, _)| server.handle()))
                 .collect(),
+            stop,
         )?;
         announce(&tls, address, admin_server.as_ref().map(|(_, a)| *a), &issuer, workers)?;
         match admin_server {
@@ -162,18 +165,30 @@ fn announce(
 }
 
 /// On SIGTERM or SIGINT, stops the servers gracefully: no new connections, requests in
-/// flight finish.
-fn stop_on_signal(handles: Vec<actix_web::dev::ServerHandle>) -> std::io::Result<()> {
+/// flight finish. When `stop` completes first, stops them at once.
+fn stop_on_signal(
+    handles: Vec<actix_web::dev::ServerHandle>,
+    stop: impl Future<Output = ()> + 'static,
+) -> std::io::Result<()> {
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     actix_web::rt::spawn(async move {
-        let name = tokio::select! {
-            _ = terminate.recv() => "SIGTERM",
-            _ = interrupt.recv() => "SIGINT",
+        let graceful = tokio::select! {
+            _ = terminate.recv() => {
+                log::info!("SIGTERM: no new connections; finishing the requests in flight");
+                true
+            }
+            _ = interrupt.recv() => {
+                log::info!("SIGINT: no new connections; finishing the requests in flight");
+                true
+            }
+            () = stop => {
+                log::info!("stop: closing every connection now");
+                false
+            }
         };
-        log::info!("{name}: no new connections; finishing the requests in flight");
         for handle in handles {
-            handle.stop(true).await;
+            handle.stop(graceful).await;
         }
     });
     Ok(())

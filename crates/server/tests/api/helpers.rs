@@ -31,6 +31,8 @@ pub struct TestApp {
     pub database: Arc<TestDatabase>,
     /// The `gatepass serve` process; `None` for a server running in this process.
     child: Option<Child>,
+    /// The server running in this process, if it is one.
+    in_process: Option<InProcess>,
     env: Vec<(String, String)>,
 }
 
@@ -191,12 +193,42 @@ pub fn spawn_node(database: &Arc<TestDatabase>, extra: &[(&str, &str)]) -> TestA
         http: http_client(),
         database: Arc::clone(database),
         child: Some(child),
+        in_process: None,
         env,
     }
 }
 
+/// A server running on a thread of this process. Dropping it stops the server and waits for
+/// its thread: no server outlives its test (one left running could still be using its
+/// database driver while the process exits, which crashed the test binary after every test
+/// had passed).
+struct InProcess {
+    /// Dropped to stop the server.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        let Some(thread) = self.thread.take() else { return };
+        let deadline = std::time::Instant::now() + COMMAND_DEADLINE;
+        while !thread.is_finished() && std::time::Instant::now() < deadline {
+            // Polling a thread: no clock of ours can stand in.
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if thread.is_finished() {
+            if let Ok(Err(error)) = thread.join() {
+                eprintln!("the in-process server ended with an error: {error}");
+            }
+        } else {
+            eprintln!("the in-process server did not stop within {COMMAND_DEADLINE:?}");
+        }
+    }
+}
+
 /// A server in this process whose clock the test moves: expiry is tested without sleeping.
-/// It runs until the test process ends (its database is dropped under it).
+/// It stops when its `TestApp` is dropped.
 pub async fn spawn_with_clock(backend: TestBackend) -> (TestApp, Arc<ManualClock>) {
     spawn_with_clock_and(backend, "").await
 }
@@ -209,8 +241,8 @@ pub async fn spawn_with_clock_and(backend: TestBackend, toml: &str) -> (TestApp,
 }
 
 /// A node in this process on `database`, reading `clock`; several may share both, as nodes
-/// of one deployment share a database (and, here, a clock the test moves). It runs until
-/// the test process ends.
+/// of one deployment share a database (and, here, a clock the test moves). It stops when
+/// the `TestApp` is dropped.
 pub async fn spawn_in_process(database: &Arc<TestDatabase>, clock: &Arc<ManualClock>, toml: &str) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     // The development key file of the data directory, so the CLI (given the same key) agrees.
@@ -227,7 +259,13 @@ pub async fn spawn_in_process(database: &Arc<TestDatabase>, clock: &Arc<ManualCl
     context.clock = clock.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || serve::run_with(&settings, &context, listener).map_err(|e| e.to_string()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let stopped = async move {
+            let _ = stopped.await;
+        };
+        serve::run_with(&settings, &context, listener, stopped).map_err(|e| e.to_string())
+    });
     let app = TestApp {
         address,
         admin_address: None,
@@ -240,6 +278,10 @@ pub async fn spawn_in_process(database: &Arc<TestDatabase>, clock: &Arc<ManualCl
         http: http_client(),
         database: Arc::clone(database),
         child: None,
+        in_process: Some(InProcess {
+            stop: Some(stop),
+            thread: Some(thread),
+        }),
     };
     let ready = eventually(Duration::from_secs(30), || async {
         let response = app.http.get(app.url("/readyz")).send().await.ok()?;
@@ -299,6 +341,8 @@ pub fn wait_within(child: &mut Child, within: Duration) -> Option<std::process::
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // Before its data directory and database go.
+        drop(self.in_process.take());
         if let Some(child) = &mut self.child {
             // A server that ignores SIGKILL cannot hold the suite: wait a bounded time.
             let _ = child.kill();
