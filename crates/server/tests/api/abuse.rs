@@ -309,7 +309,8 @@ async fn token_requests_that_miss_the_cache_are_answered_while_admin_writes_wait
     let mut lock = SqliteConnection::establish(app.database.url.trim_start_matches("sqlite://")).unwrap();
     // Waits its turn if the server is writing right now (usage, keys, audit), as the server's
     // own connections do; without a busy timeout it failed at once with "database is locked".
-    lock.batch_execute("PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE").unwrap();
+    lock.batch_execute("PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE")
+        .unwrap();
 
     let writes: Vec<_> = (0..10)
         .map(|i| {
@@ -480,7 +481,8 @@ async fn readyz_reports_a_database_that_takes_no_writes_and_tokens_keep_flowing(
     let mut lock = SqliteConnection::establish(app.database.url.trim_start_matches("sqlite://")).unwrap();
     // Waits its turn if the server is writing right now (usage, keys, audit), as the server's
     // own connections do; without a busy timeout it failed at once with "database is locked".
-    lock.batch_execute("PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE").unwrap();
+    lock.batch_execute("PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE")
+        .unwrap();
     let degraded = eventually(Duration::from_secs(15), || async {
         let response = app.http.get(app.url("/readyz")).send().await.ok()?;
         let status = response.status();
