@@ -65,10 +65,16 @@ impl Stream for Deadlined {
     }
 }
 
+/// A request body's deadline, armed by [`arm`].
+pub struct Armed {
+    expired: Arc<AtomicBool>,
+    deadline: Duration,
+}
+
 /// Gives the request body of `req` a total deadline counted from now, if it announces one
-/// (`Content-Length` above 0, or chunked). The flag it answers turns true once the deadline
-/// passed while the body was read: then [`timed_out`] replaces the answer.
-pub fn arm(req: &mut ServiceRequest, deadline: Duration) -> Option<Arc<AtomicBool>> {
+/// (`Content-Length` above 0, or chunked). Once the deadline passed while the body was read,
+/// [`Armed::passed`] is true and [`Armed::answer`] replaces the handler's answer.
+pub fn arm(req: &mut ServiceRequest, deadline: Duration) -> Option<Armed> {
     // No body announced (GET, or `Content-Length: 0`): nothing to time.
     let headers = req.headers();
     let chunked = headers.contains_key(header::TRANSFER_ENCODING);
@@ -90,28 +96,35 @@ pub fn arm(req: &mut ServiceRequest, deadline: Duration) -> Option<Arc<AtomicBoo
     req.set_payload(Payload::Stream {
         payload: Box::pin(stream),
     });
-    Some(expired)
+    Some(Armed { expired, deadline })
 }
 
-/// The answer for a request whose body missed its deadline: 408, and the connection closed.
-pub fn timed_out(request: &HttpRequest, deadline: Duration) -> HttpResponse {
-    log::info!(
-        "request body not received within deadline ms={} path={}",
-        deadline.as_millis(),
-        request.path()
-    );
-    // The admin API answers with its problem documents; everything else the OAuth way.
-    let mut timeout = if request.path().starts_with("/admin/") {
-        actix_web::ResponseError::error_response(&gatepass_admin::problem::AdminError::BodyTimedOut)
-    } else {
-        HttpResponse::build(StatusCode::REQUEST_TIMEOUT).json(serde_json::json!({
-            "error": "invalid_request",
-            "error_description": "the request body did not arrive in time",
-        }))
-    };
-    timeout
-        .headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    timeout.head_mut().set_connection_type(ConnectionType::Close);
-    timeout
+impl Armed {
+    /// Whether the deadline passed while the body was read.
+    pub fn passed(&self) -> bool {
+        self.expired.load(Ordering::Relaxed)
+    }
+
+    /// The answer for a request whose body missed its deadline: 408, and the connection closed.
+    pub fn answer(&self, request: &HttpRequest) -> HttpResponse {
+        log::info!(
+            "request body not received within deadline ms={} path={}",
+            self.deadline.as_millis(),
+            request.path()
+        );
+        // The admin API answers with its problem documents; everything else the OAuth way.
+        let mut timeout = if request.path().starts_with("/admin/") {
+            actix_web::ResponseError::error_response(&gatepass_admin::problem::AdminError::BodyTimedOut)
+        } else {
+            HttpResponse::build(StatusCode::REQUEST_TIMEOUT).json(serde_json::json!({
+                "error": "invalid_request",
+                "error_description": "the request body did not arrive in time",
+            }))
+        };
+        timeout
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        timeout.head_mut().set_connection_type(ConnectionType::Close);
+        timeout
+    }
 }

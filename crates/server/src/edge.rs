@@ -11,7 +11,6 @@
 //! 5. the body deadline (`server.body_timeout_ms`): a body still arriving when it passes is
 //!    answered 408 and the connection closed ([`crate::deadlines`]).
 
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -56,12 +55,11 @@ pub async fn edge(
             let mut res = if let Some(refusal) = refusal {
                 req.into_response(refusal).map_into_right_body()
             } else {
-                let deadline = settings.map(|edge| edge.body_deadline);
-                let expired = deadline.and_then(|deadline| crate::deadlines::arm(&mut req, deadline));
+                let armed = settings.and_then(|edge| crate::deadlines::arm(&mut req, edge.body_deadline));
                 let res = next.call(req).await?;
-                match (expired, deadline) {
-                    (Some(expired), Some(deadline)) if expired.load(Ordering::Relaxed) => {
-                        let timeout = crate::deadlines::timed_out(res.request(), deadline);
+                match armed {
+                    Some(armed) if armed.passed() => {
+                        let timeout = armed.answer(res.request());
                         res.into_response(timeout).map_into_right_body()
                     }
                     _ => res.map_into_left_body(),
