@@ -425,7 +425,7 @@ mod tests {
 
     const FORM: Option<&[u8]> = Some(b"application/x-www-form-urlencoded");
 
-    fn form(body: &str) -> Form {
+    fn form(body: &str) -> Form<'_> {
         Form::parse(FORM, body.as_bytes(), None).unwrap()
     }
 

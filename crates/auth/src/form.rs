@@ -2,6 +2,8 @@
 //! endpoints: read with a size limit, parsed by one parser, a repeated parameter refused
 //! (RFC 6749 §3.2).
 
+use std::borrow::Cow;
+
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, web};
 
@@ -10,23 +12,22 @@ use crate::error::TokenError;
 /// A parsed form body: its parameters in order, each name at most once (apart from the one
 /// name the caller allows to repeat).
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Form {
-    pairs: Vec<(String, String)>,
+pub struct Form<'a> {
+    /// Borrowed from the body unless decoding changed them.
+    pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
-impl Form {
+impl<'a> Form<'a> {
     /// Parses `body`; a repeated parameter other than `repeatable` is refused, as is a body
     /// whose `Content-Type` is not a form.
-    pub fn parse(content_type: Option<&[u8]>, body: &[u8], repeatable: Option<&str>) -> Result<Self, &'static str> {
+    pub fn parse(content_type: Option<&[u8]>, body: &'a [u8], repeatable: Option<&str>) -> Result<Self, &'static str> {
         if !is_form(content_type) {
             return Err("the body must be application/x-www-form-urlencoded");
         }
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(body)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let pairs: Vec<(Cow<'a, str>, Cow<'a, str>)> = form_urlencoded::parse(body).collect();
         let mut names: Vec<&str> = pairs
             .iter()
-            .map(|(k, _)| k.as_str())
+            .map(|(k, _)| k.as_ref())
             .filter(|k| Some(*k) != repeatable)
             .collect();
         // Sorted, so a body of many parameters costs n log n, not n².
@@ -39,15 +40,15 @@ impl Form {
 
     /// The value of `key` (the first one, for the repeatable name: use [`Form::all`]).
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_ref())
     }
 
     /// Every value of `key`, in order.
-    pub fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    pub fn all<'s>(&'s self, key: &'s str) -> impl Iterator<Item = &'s str> + 's {
         self.pairs
             .iter()
             .filter(move |(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 }
 

@@ -104,9 +104,8 @@ impl Validated {
                 Refusal::Target => TokenError::InvalidTarget,
             })
         })?;
-        let scope: Scope = decision
-            .scopes
-            .to_string()
+        let granted = decision.scopes.to_string();
+        let scope: Scope = granted
             .parse()
             .map_err(|_| Stopped::Fault("a granted scope is not an RFC 6749 scope".into()))?;
         let pre_grant = PreGrant {
@@ -115,15 +114,21 @@ impl Validated {
             scope,
         };
         match self.machine.advance(Input::Negotiated { pre_grant }) {
-            Output::Ok { .. } => sign(service, credential, &decision, now),
+            Output::Ok { .. } => sign(service, credential, &decision, granted, now),
             other => Err(unexpected(other, "issue")),
         }
     }
 }
 
-fn sign(service: &TokenService, credential: &Credential, decision: &Decision, now: i64) -> Result<Issued, Stopped> {
+/// Signs the token for `decision`; `scope` is its scopes as text.
+fn sign(
+    service: &TokenService,
+    credential: &Credential,
+    decision: &Decision,
+    scope: String,
+    now: i64,
+) -> Result<Issued, Stopped> {
     let ttl = credential.token_ttl.unwrap_or(service.settings.default_ttl_seconds);
-    let scope = decision.scopes.to_string();
     let claims = AccessTokenClaims {
         iss: service.settings.issuer.clone(),
         sub: credential.client_id.clone(),
@@ -133,7 +138,7 @@ fn sign(service: &TokenService, credential: &Credential, decision: &Decision, no
         nbf: now,
         jti: uuid::Uuid::now_v7().simple().to_string(),
         client_id: credential.client_id.clone(),
-        scope: scope.clone(),
+        scope,
         service_account: credential.service_account.clone(),
         roles: credential.roles.clone(),
         secret_id: Some(credential.secret_id.clone()),
@@ -145,7 +150,7 @@ fn sign(service: &TokenService, credential: &Credential, decision: &Decision, no
     Ok(Issued {
         token,
         expires_in: ttl,
-        scope,
+        scope: claims.scope,
     })
 }
 

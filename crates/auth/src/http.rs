@@ -14,6 +14,7 @@ use crate::client_auth::Head;
 use crate::error::TokenError;
 use crate::form::{authorization_headers, read_body};
 use crate::grant::{self, Issued, Stopped};
+use crate::json;
 use crate::metadata::Metadata;
 use crate::token_request::TokenRequest;
 
@@ -54,36 +55,24 @@ struct TokenBody<'a> {
 }
 
 impl TokenBody<'_> {
-    /// The JSON document, as serde would write it. A JWT (base64url parts joined by `.`) and
-    /// an RFC 6749 scope (`%x21 / %x23-5B / %x5D-7E`, space-separated) never need escaping,
-    /// so they are written as they are instead of byte by byte through serde's escaper (the
-    /// token is most of the response); anything that would need escaping goes through serde.
-    #[allow(
-        clippy::needless_bitwise_bool,
-        clippy::manual_range_contains,
-        reason = "no early exit and no range call, so the check compiles to a loop over many bytes at once"
-    )]
+    /// The JSON document, as serde would write it ([`crate::json`]: the token is most of
+    /// the response, and neither it nor an RFC 6749 scope ever needs escaping).
     fn to_json(&self) -> String {
-        let plain = |s: &str| {
-            s.bytes().fold(true, |plain, b| {
-                plain & (b >= b' ') & (b <= b'~') & (b != b'"') & (b != b'\\')
-            })
-        };
-        if !(plain(self.access_token) && plain(self.scope) && plain(self.token_type)) {
+        if !(json::plain(self.access_token) && json::plain(self.scope) && json::plain(self.token_type)) {
             return serde_json::to_string(self).unwrap_or_default();
         }
-        let mut json = String::with_capacity(self.access_token.len() + self.scope.len() + 80);
-        json.push_str(r#"{"access_token":""#);
-        json.push_str(self.access_token);
-        json.push_str(r#"","token_type":""#);
-        json.push_str(self.token_type);
-        json.push_str(r#"","expires_in":"#);
+        let mut out = String::with_capacity(self.access_token.len() + self.scope.len() + 80);
+        out.push_str(r#"{"access_token":""#);
+        out.push_str(self.access_token);
+        out.push_str(r#"","token_type":""#);
+        out.push_str(self.token_type);
+        out.push_str(r#"","expires_in":"#);
         // Writing to a String cannot fail.
-        let _ = write!(json, "{}", self.expires_in);
-        json.push_str(r#","scope":""#);
-        json.push_str(self.scope);
-        json.push_str(r#""}"#);
-        json
+        let _ = write!(out, "{}", self.expires_in);
+        out.push_str(r#","scope":""#);
+        out.push_str(self.scope);
+        out.push_str(r#""}"#);
+        out
     }
 }
 

@@ -23,6 +23,7 @@ pub mod form;
 pub mod grant;
 pub mod http;
 mod introspection;
+mod json;
 pub mod keys;
 pub mod known_clients;
 pub mod master_key;

@@ -227,7 +227,7 @@ impl KeyManager {
         // What `jsonwebtoken::encode` does, with the header encoded once per key instead of
         // once per token: `base64url(header) . base64url(claims)`, signed by jsonwebtoken's
         // crypto provider (ring).
-        let claims = serde_json::to_vec(claims).map_err(jsonwebtoken::errors::Error::from)?;
+        let claims = crate::json::claims(claims).map_err(jsonwebtoken::errors::Error::from)?;
         let mut token = String::with_capacity(key.encoded_header.len() + claims.len() * 4 / 3 + 100);
         token.push_str(&key.encoded_header);
         token.push('.');
