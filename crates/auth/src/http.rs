@@ -62,16 +62,12 @@ impl TokenBody<'_> {
             return serde_json::to_string(self).unwrap_or_default();
         }
         let mut out = String::with_capacity(self.access_token.len() + self.scope.len() + 80);
-        out.push_str(r#"{"access_token":""#);
-        out.push_str(self.access_token);
-        out.push_str(r#"","token_type":""#);
-        out.push_str(self.token_type);
-        out.push_str(r#"","expires_in":"#);
+        json::field(&mut out, '{', "access_token", self.access_token);
+        json::field(&mut out, ',', "token_type", self.token_type);
         // Writing to a String cannot fail.
-        let _ = write!(out, "{}", self.expires_in);
-        out.push_str(r#","scope":""#);
-        out.push_str(self.scope);
-        out.push_str(r#""}"#);
+        let _ = write!(out, r#","expires_in":{}"#, self.expires_in);
+        json::field(&mut out, ',', "scope", self.scope);
+        out.push('}');
         out
     }
 }

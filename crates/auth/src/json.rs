@@ -4,7 +4,8 @@
 //! time; on the token path that is most of the work of writing the claims and the response.
 //! What Gatepass writes there (URLs, ids, RFC 6749 scopes, a JWT) never needs escaping, so
 //! [`plain`] checks each string in one pass that compiles to a loop over many bytes at once,
-//! and the writers below copy them as they are. Anything else goes through serde, so the
+//! and the writers copy them as they are (the claims below, the token response in
+//! [`crate::http`], both through [`field`]). Anything else goes through serde, so the
 //! output is always exactly serde's (unit tests compare the two).
 
 use std::fmt::Write as _;
@@ -72,7 +73,7 @@ pub(crate) fn claims(claims: &AccessTokenClaims) -> Result<Vec<u8>, serde_json::
 }
 
 /// `<before>"name":"value"` for a plain value.
-fn field(json: &mut String, before: char, name: &str, value: &str) {
+pub(crate) fn field(json: &mut String, before: char, name: &str, value: &str) {
     json.push(before);
     quoted(json, name);
     json.push(':');
