@@ -1,5 +1,5 @@
 //! Who is calling and what they may do. The admin API is a resource server of Gatepass:
-//! a caller is identified by its access token, which must still *stand* (§10: its secret,
+//! a caller is identified by its access token, which must still *stand* (docs/design.md §10: its secret,
 //! client and service account usable, its `jti` not revoked), and its scopes are those of
 //! the token narrowed to what the client holds *now*.
 //!

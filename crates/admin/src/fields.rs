@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::problem::{AdminError, invalid};
 
-/// Token lifetimes a client may set (DESIGN §3: 60 s to 24 h), defined once for every crate.
+/// Token lifetimes a client may set (docs/design.md §3: 60 s to 24 h), defined once for every crate.
 pub use gatepass_core::TOKEN_TTL_SECONDS;
 /// The longest grace period a rotation may give older secrets (90 days).
 pub const MAX_GRACE_SECONDS: i64 = 90 * 86_400;

@@ -1,4 +1,4 @@
-//! Four-eyes policy (`admin.four_eyes`, DESIGN §10): every change that creates or widens a
+//! Four-eyes policy (`admin.four_eyes`, docs/design.md §10): every change that creates or widens a
 //! path to a `gatepass:*` scope is filed as a [`PendingChange`] and waits for a second admin
 //! of another identity. Approving runs the change and marks the request approved in one
 //! transaction: a change that can no longer be made answers 409 and leaves the request

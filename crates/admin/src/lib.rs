@@ -50,7 +50,7 @@ pub struct AdminState {
     pub max_secrets: usize,
     /// Secrets older than this are due for rotation (`secrets.max_age_days`), if set.
     pub max_secret_age: Option<i64>,
-    /// Four-eyes policy (DESIGN §10): every change that creates or widens a path to a
+    /// Four-eyes policy (docs/design.md §10): every change that creates or widens a path to a
     /// `gatepass:*` scope waits for a second admin of another identity.
     pub four_eyes: bool,
     /// The signing-key schedule (kept by the token service).

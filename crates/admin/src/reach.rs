@@ -1,5 +1,5 @@
 //! What an object can reach — the scopes a caller must be able to grant before it may act
-//! on it (DESIGN §10) — and the one invariant every write keeps: the house is never locked.
+//! on it (docs/design.md §10) — and the one invariant every write keeps: the house is never locked.
 
 use gatepass_core::policy::allowed_scopes;
 use gatepass_core::{ScopeSet, Standing};

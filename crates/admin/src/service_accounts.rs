@@ -78,7 +78,7 @@ pub(crate) fn create_in(
     let name = fields::slug(&input.name)?;
     let description = fields::description(&input.description)?;
     actor.may_grant(&reach::roles_reach(conn, &input.roles)?)?;
-    // Creating a service account always waits under four-eyes (DESIGN §5).
+    // Creating a service account always waits under four-eyes (docs/design.md §10).
     if gate.waits(ctx, true) {
         return four_eyes::file(conn, ctx, actor, &PendingChange::CreateServiceAccount(input));
     }

@@ -300,7 +300,7 @@ impl ResponseError for Denied {
     }
 }
 
-/// The request's live session, if its admin still stands (DESIGN §10: a session ends with
+/// The request's live session, if its admin still stands (docs/design.md §10: a session ends with
 /// the standing of its client — revoked token or secret, disabled or deleted client or
 /// service account). A session whose admin no longer stands is ended here.
 async fn current_session(req: &HttpRequest) -> Result<Arc<Session>, Denied> {

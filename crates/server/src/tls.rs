@@ -1,4 +1,4 @@
-//! Native TLS for the listeners (DESIGN §12): rustls with the ring provider, TLS 1.2 and
+//! Native TLS for the listeners (docs/design.md §12): rustls with the ring provider, TLS 1.2 and
 //! 1.3, a certificate chain and private key from PEM files, swapped on SIGHUP.
 //!
 //! The handshake asks a [`Certificates`] resolver for the current certificate, so a reload

@@ -1,4 +1,4 @@
-//! Abuse resistance (DESIGN §11): aggregated failure audit with exact counts for real
+//! Abuse resistance (docs/design.md §11): aggregated failure audit with exact counts for real
 //! client ids, no failure reason on the public `/metrics`.
 
 use std::time::Duration;

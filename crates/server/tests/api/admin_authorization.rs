@@ -1,4 +1,4 @@
-//! DESIGN §10 over HTTP: no write reaches a target that holds more than its caller, the
+//! docs/design.md §10 over HTTP: no write reaches a target that holds more than its caller, the
 //! last admin stays, four-eyes has no way around it, and an admin's power ends with its
 //! standing — on both backends.
 

@@ -1,4 +1,4 @@
-//! Native TLS (DESIGN §12) with a CA made in the test: a client that insists on HTTPS gets
+//! Native TLS (docs/design.md §12) with a CA made in the test: a client that insists on HTTPS gets
 //! tokens and an `https://` issuer; SIGHUP swaps the certificate for new connections while an
 //! open keep-alive connection keeps working; plain HTTP on the TLS port gets no token.
 
