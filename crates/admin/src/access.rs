@@ -30,6 +30,8 @@ pub const SERVICE_ACCOUNTS_WRITE: &str = "gatepass:service-accounts:write";
 pub const KEYS_WRITE: &str = "gatepass:keys:write";
 /// Read the audit log.
 pub const AUDIT_READ: &str = "gatepass:audit:read";
+/// The operator at the command line, as the audit log and four-eyes requests name it.
+pub const OPERATOR: &str = "cli";
 
 /// An identified caller: a client whose token still stands, or the operator at the CLI.
 #[derive(Clone, Debug)]
@@ -70,7 +72,7 @@ impl Principal {
     /// The operator at the command line (audit actor `cli`), who holds every scope.
     fn operator() -> Self {
         Self {
-            client_id: "cli".to_owned(),
+            client_id: OPERATOR.to_owned(),
             service_account_id: None,
             scopes: ScopeSet::parse(ADMIN).unwrap_or_default(),
             request_id: None,
@@ -146,6 +148,18 @@ impl Principal {
         })
     }
 
+    /// A caller made by the command-level test bench (`crate::testing`).
+    #[cfg(test)]
+    pub(crate) fn for_tests(client_id: &str, service_account_id: Option<&str>, scopes: ScopeSet) -> Self {
+        Self {
+            client_id: client_id.to_owned(),
+            service_account_id: service_account_id.map(str::to_owned),
+            scopes,
+            request_id: None,
+            source_addr: None,
+        }
+    }
+
     /// The author of an approved four-eyes request, acting with the approver's authority
     /// (the approver holds `gatepass:admin`) and recorded under the author's name.
     pub(crate) fn on_behalf_of(requester: &str, approver: &Principal) -> Self {
@@ -153,6 +167,11 @@ impl Principal {
             client_id: requester.to_owned(),
             ..approver.clone()
         }
+    }
+
+    /// The caller's service account, if its client belongs to one.
+    pub(crate) fn service_account_id(&self) -> Option<&str> {
+        self.service_account_id.as_deref()
     }
 
     /// Whether the caller holds `scope` (directly or through `gatepass:admin`).

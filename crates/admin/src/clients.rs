@@ -317,7 +317,7 @@ pub(crate) fn change_in(
     let mut row = find(conn, client_id)?;
     let before = reach::client_reach(conn, &row)?;
     actor.may_act_on(&before)?;
-    let was_disabled = row.disabled;
+    let was = row.clone();
     if let Some(value) = &change.name {
         row.name = fields::client_name(value)?;
     }
@@ -345,7 +345,7 @@ pub(crate) fn change_in(
         row.disabled = fields::disabled(value)?;
     }
     let after = reach::client_reach(conn, &row)?;
-    let widens = !after.is_subset(&before) || (was_disabled && !row.disabled);
+    let widens = !after.is_subset(&before) || opens(&was, &row, ctx);
     if gate.waits(ctx, widens && gatepass(&after)) {
         return four_eyes::file(conn, ctx, actor, &PendingChange::ChangeClient(request));
     }
@@ -356,6 +356,21 @@ pub(crate) fn change_in(
         Ok(())
     })?;
     Ok(Outcome::Done(Client::of(&row, ctx.now)))
+}
+
+/// Whether a change lets a client do what it could not before with the same scopes:
+/// re-enabled; an expiry undone (expired → live), moved later or removed; or the admin API
+/// newly among the audiences its tokens may carry (no audiences means the issuer's).
+fn opens(was: &ClientRow, now: &ClientRow, ctx: &Ctx) -> bool {
+    let enabled = was.disabled && !now.disabled;
+    let lives_longer = match (was.expires_at, now.expires_at) {
+        (Some(_), None) => true,
+        (Some(before), Some(after)) => after > before,
+        (None, _) => false,
+    };
+    let reaches_admin =
+        |row: &ClientRow| row.audiences.trim().is_empty() || row.audiences.split(' ').any(|a| a == ctx.admin_audience);
+    enabled || lives_longer || (!reaches_admin(was) && reaches_admin(now))
 }
 
 /// Deletes a client and its secrets.

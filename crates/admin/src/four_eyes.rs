@@ -4,8 +4,9 @@
 //! transaction: a change that can no longer be made answers 409 and leaves the request
 //! pending, to be retried or rejected.
 
+use gatepass_core::Standing;
 use gatepass_store::approvals::{self, ApprovalRow};
-use gatepass_store::{Conn, audit, clients};
+use gatepass_store::{Conn, audit, clients, service_accounts as accounts};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -118,10 +119,11 @@ pub(crate) fn file<T>(
         status: "pending".to_owned(),
         decided_by: None,
         decided_at: None,
+        requested_by_service_account: actor.service_account_id().map(str::to_owned),
     };
     approvals::insert(conn, &row)?;
     audit::append(conn, &[actor.event(ctx.now, "approval.requested", &row.id)])?;
-    Ok(Outcome::Pending(Approval::of(&row)))
+    Ok(Outcome::Pending(Box::new(Approval::of(&row, None))))
 }
 
 /// A four-eyes request.
@@ -136,23 +138,32 @@ pub struct Approval {
     request: Value,
     requested_by: String,
     requested_at: String,
+    /// The requester's service account when the request was filed.
+    requested_by_service_account: Option<String>,
     /// `pending`, `approved` or `rejected`.
     status: String,
     decided_by: Option<String>,
     decided_at: Option<String>,
+    /// Why the requester no longer stands (`client_deleted`, `client_disabled`,
+    /// `client_expired`, `service_account_disabled`), if it does not: such a pending request
+    /// can only be rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requester_lapsed: Option<&'static str>,
 }
 
 impl Approval {
-    fn of(row: &ApprovalRow) -> Self {
+    fn of(row: &ApprovalRow, requester_lapsed: Option<&'static str>) -> Self {
         Self {
             id: row.id.clone(),
             action: row.action.clone(),
             request: serde_json::from_str(&row.payload).unwrap_or_default(),
             requested_by: row.requested_by.clone(),
             requested_at: date(row.requested_at),
+            requested_by_service_account: row.requested_by_service_account.clone(),
             status: row.status.clone(),
             decided_by: row.decided_by.clone(),
             decided_at: row.decided_at.map(date),
+            requester_lapsed,
         }
     }
 
@@ -182,26 +193,57 @@ pub async fn list(
         fields::one_of("status", status, &fields::APPROVAL_STATUSES)?;
     }
     state
-        .read(move |conn, _| {
+        .read(move |conn, ctx| {
+            let mut items = Vec::new();
+            for row in approvals::list(conn, status.as_deref())? {
+                let lapsed = if row.status == "pending" {
+                    requester_lapse(conn, &row, ctx.now)?
+                } else {
+                    None
+                };
+                items.push(Approval::of(&row, lapsed));
+            }
             Ok(Page {
-                items: approvals::list(conn, status.as_deref())?
-                    .iter()
-                    .map(Approval::of)
-                    .collect(),
+                items,
                 next_cursor: None,
             })
         })
         .await
 }
 
-/// Loads a pending request that `decider` may decide: someone else's.
+/// Why the requester of `row` no longer stands, if it does not: its client deleted,
+/// disabled or expired, or its service account (as recorded when it filed) disabled or
+/// deleted. The operator at the command line always stands.
+fn requester_lapse(conn: &mut Conn, row: &ApprovalRow, now: i64) -> Result<Option<&'static str>, AdminError> {
+    if row.requested_by == crate::access::OPERATOR {
+        return Ok(None);
+    }
+    let Some(client) = clients::get(conn, &row.requested_by)? else {
+        return Ok(Some("client_deleted"));
+    };
+    let service_account_disabled = match &row.requested_by_service_account {
+        None => false,
+        Some(id) => accounts::get(conn, id)?.is_none_or(|account| account.disabled),
+    };
+    let standing = Standing {
+        client_disabled: client.disabled,
+        client_expires_at: client.expires_at,
+        service_account_disabled,
+        ..Standing::default()
+    };
+    Ok(standing.check(now).err().map(gatepass_core::Lapse::as_str))
+}
+
+/// Loads a pending request that `decider` may decide: another identity's, judged against
+/// the requester's client and service account as recorded when the request was filed (the
+/// live rows may be gone: deleting the requester must not make its request approvable by
+/// its own service account).
 fn decidable(conn: &mut Conn, decider: &Principal, id: &str) -> Result<ApprovalRow, AdminError> {
     let row = approvals::get(conn, id)?.ok_or(AdminError::NotFound("approval"))?;
     if row.status != "pending" {
         return Err(AdminError::Conflict(format!("the request is already {}", row.status)));
     }
-    let requester_account = clients::get(conn, &row.requested_by)?.and_then(|c| c.service_account_id);
-    if !decider.is_other_than(&row.requested_by, requester_account.as_deref()) {
+    if !decider.is_other_than(&row.requested_by, row.requested_by_service_account.as_deref()) {
         return Err(AdminError::OwnRequest);
     }
     Ok(row)
@@ -212,6 +254,11 @@ pub async fn approve(state: &AdminState, caller: &Caller<Admin>, id: String) -> 
     state
         .write(caller, "approval.approved", id.clone(), move |conn, ctx, actor| {
             let row = decidable(conn, actor, &id)?;
+            if let Some(lapse) = requester_lapse(conn, &row, ctx.now)? {
+                return Err(AdminError::Conflict(format!(
+                    "the requester no longer stands ({lapse}); the request can only be rejected"
+                )));
+            }
             let change = PendingChange::of_row(&row)?;
             if !approvals::decide(conn, &id, "approved", &actor.client_id, ctx.now)? {
                 return Err(AdminError::Conflict("the request was decided meanwhile".into()));
@@ -242,7 +289,7 @@ pub async fn reject(state: &AdminState, caller: &Caller<Admin>, id: String) -> R
             row.status = "rejected".into();
             row.decided_by = Some(actor.client_id.clone());
             row.decided_at = Some(ctx.now);
-            Ok(Approval::of(&row))
+            Ok(Approval::of(&row, None))
         })
         .await
 }
@@ -276,6 +323,7 @@ mod tests {
             status: "pending".into(),
             decided_by: None,
             decided_at: None,
+            requested_by_service_account: None,
         };
         let back = PendingChange::of_row(&row).unwrap();
         assert!(matches!(back, PendingChange::ChangeClient(c) if c.change.token_ttl_seconds == Some(None)));
@@ -292,6 +340,7 @@ mod tests {
             status: "pending".into(),
             decided_by: None,
             decided_at: None,
+            requested_by_service_account: None,
         };
         assert!(matches!(PendingChange::of_row(&row), Err(AdminError::Internal(_))));
     }

@@ -20,6 +20,10 @@ mod reach;
 pub mod roles;
 pub mod secrets;
 pub mod service_accounts;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
 pub mod views;
 
 use std::sync::Arc;
@@ -53,6 +57,9 @@ pub struct AdminState {
     /// Four-eyes policy (docs/design.md §10): every change that creates or widens a path to a
     /// `gatepass:*` scope waits for a second admin of another identity.
     pub four_eyes: bool,
+    /// The audience the admin API accepts (the issuer): a client whose tokens may carry it
+    /// can use the admin plane, so a change that lets it is widening under four-eyes.
+    pub admin_audience: String,
     /// The signing-key schedule (kept by the token service).
     pub keys: Arc<dyn keys::KeySchedule>,
     /// Now.
@@ -74,11 +81,12 @@ pub enum Callers {
 }
 
 /// What a command may have done: the change, or a four-eyes request waiting for a second admin.
+#[derive(Debug)]
 pub enum Outcome<T> {
     /// Done; the result.
     Done(T),
     /// Filed for approval (`admin.four_eyes`).
-    Pending(Approval),
+    Pending(Box<Approval>),
 }
 
 /// What a command knows besides its input and its caller: the settings and the time.
@@ -90,6 +98,7 @@ pub(crate) struct Ctx {
     max_secrets: usize,
     max_secret_age: Option<i64>,
     four_eyes: bool,
+    admin_audience: String,
 }
 
 impl Ctx {
@@ -136,6 +145,7 @@ impl AdminState {
             max_secrets: self.max_secrets,
             max_secret_age: self.max_secret_age,
             four_eyes: self.four_eyes,
+            admin_audience: self.admin_audience.clone(),
         }
     }
 
@@ -152,10 +162,12 @@ impl AdminState {
         self.db.run(move |conn| Ok(work(conn, &ctx))).await?
     }
 
-    /// Runs a command in one transaction off the executor: its checks, its change and its
-    /// audit event commit together or not at all. An authorization refusal is recorded in
-    /// the audit log (`action` on `target`, outcome `refused`); after a change this node's
-    /// credential cache is cleared.
+    /// Runs a command in one transaction off the executor, holding the admin lock
+    /// ([`Lock::Admin`](gatepass_store::Lock::Admin)) from its first statement: its checks,
+    /// its change and its audit event commit together or not at all, and no other admin
+    /// write on any node runs between its reads and its writes. An authorization refusal is
+    /// recorded in the audit log (`action` on `target`, outcome `refused`); after a change
+    /// this node's credential cache is cleared.
     async fn write<C, T: Send + 'static>(
         &self,
         caller: &Caller<C>,
@@ -167,7 +179,13 @@ impl AdminState {
         let actor = caller.principal().clone();
         let done = self
             .db
-            .run(move |conn| Ok(gatepass_store::transaction(conn, |conn| work(conn, &ctx, &actor))))
+            .run(move |conn| {
+                Ok(gatepass_store::transaction_holding(
+                    conn,
+                    gatepass_store::Lock::Admin,
+                    |conn| work(conn, &ctx, &actor),
+                ))
+            })
             .await?;
         match &done {
             Ok(_) => (self.on_change)(),

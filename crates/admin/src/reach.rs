@@ -48,7 +48,7 @@ pub fn client_reach(conn: &mut Conn, client: &ClientRow) -> Result<ScopeSet, Adm
 /// How many clients could sign in as `gatepass:admin` right now: active, not expired, in an
 /// active service account (or none), effectively holding `gatepass:admin`, with a usable
 /// secret.
-fn standing_admins(conn: &mut Conn, now: i64) -> Result<usize, AdminError> {
+pub(crate) fn standing_admins(conn: &mut Conn, now: i64) -> Result<usize, AdminError> {
     let mut count = 0;
     for client in clients::holding_scope(conn, ADMIN)? {
         let service_account_disabled = match &client.service_account_id {

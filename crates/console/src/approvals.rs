@@ -42,7 +42,12 @@ async fn approvals_page(req: &HttpRequest, console: &Console, session: &Session,
                         @let base = format!("/console/approvals/{}", segment(request["id"].as_str().unwrap_or_default()));
                         tr {
                             td { (text(&request["action"])) }
-                            td { code { (text(&request["requested_by"])) } }
+                            td {
+                                code { (text(&request["requested_by"])) }
+                                @if let Some(lapse) = request["requester_lapsed"].as_str() {
+                                    br; strong { "No longer stands (" (lapse.replace('_', " ")) "): it can only be rejected." }
+                                }
+                            }
                             td { (text(&request["requested_at"])) }
                             td { code { (request["request"].to_string()) } }
                             td.actions {

@@ -181,6 +181,9 @@ fn query(pairs: &[(&str, Option<&str>)]) -> String {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/console")
+            // Every console answer (pages, redirects, styles, errors): never sniffed as
+            // another type than the one it says.
+            .wrap(actix_web::middleware::DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
             .route("", web::get().to(|| async { see_other("/console/keys") }))
             .route("/", web::get().to(|| async { see_other("/console/keys") }))
             .route(

@@ -46,6 +46,8 @@ fn run<T>(
         // The operator holds the database and the master key; a second pair of eyes is the
         // API's rule for admins, not for whoever runs the server.
         four_eyes: false,
+        // Only four-eyes asks which changes open the admin plane.
+        admin_audience: settings.issuer(settings.bind_addr()?),
         keys: Arc::new(Schedule::offline(&context.master_key, settings.key_settings())),
         clock: Arc::clone(&context.clock),
         // Servers drop cached credentials within tokens.credential_cache_ttl_ms.

@@ -251,6 +251,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         max_secrets: settings.secrets.max_per_client,
         max_secret_age: settings.max_secret_age(),
         four_eyes: settings.admin.four_eyes,
+        admin_audience: issuer.to_owned(),
         keys: Arc::new(Schedule::serving(&context.master_key, Arc::clone(&keys))),
         clock: context.clock.clone(),
         on_change: {

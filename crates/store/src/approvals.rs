@@ -18,6 +18,8 @@ pub struct ApprovalRow {
     pub status: String,
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
+    /// The requester's service account when the request was filed.
+    pub requested_by_service_account: Option<String>,
 }
 
 /// Adds a pending request.

@@ -36,10 +36,52 @@ pub mod testing;
 pub use database::{Backend, Conn, Database, DatabaseSettings};
 pub use error::StoreError;
 
+/// A named lock that serialises one class of writes across every node sharing the database
+/// (docs/architecture.md, "Invariants under concurrency").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lock {
+    /// Every admin write (API, CLI, console): its read-check-write rules (the last admin,
+    /// four-eyes decisions against a concurrent change of the target, …) see each other's
+    /// commits.
+    Admin,
+    /// The signing-key schedule: two nodes never rotate at once.
+    SigningKeys,
+}
+
+impl Lock {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::SigningKeys => "signing_keys",
+        }
+    }
+}
+
 /// Runs `work` in one write transaction: all of it or none of it. `work` may fail with its own
 /// error type (an admin refusal, say): any error rolls the transaction back.
 pub fn transaction<T, E: From<StoreError>>(
     conn: &mut Conn,
+    work: impl FnOnce(&mut Conn) -> Result<T, E>,
+) -> Result<T, E> {
+    in_transaction(conn, None, work)
+}
+
+/// Like [`transaction`], holding `lock` from its first statement to its end, so a rule
+/// checked by reading and then writing cannot be broken by a concurrent writer of the same
+/// class: under PostgreSQL's READ COMMITTED each statement after the lock sees every
+/// commit made before it was granted (without it, two transactions that each count and then
+/// write never see each other's write: write skew).
+pub fn transaction_holding<T, E: From<StoreError>>(
+    conn: &mut Conn,
+    lock: Lock,
+    work: impl FnOnce(&mut Conn) -> Result<T, E>,
+) -> Result<T, E> {
+    in_transaction(conn, Some(lock), work)
+}
+
+fn in_transaction<T, E: From<StoreError>>(
+    conn: &mut Conn,
+    lock: Option<Lock>,
     work: impl FnOnce(&mut Conn) -> Result<T, E>,
 ) -> Result<T, E> {
     /// Diesel's errors and the work's own, apart until the transaction is over.
@@ -59,6 +101,9 @@ pub fn transaction<T, E: From<StoreError>>(
         // waits its turn within the busy timeout.
         if matches!(conn, Conn::Sqlite(_)) {
             database::lock(conn, "write").map_err(|e| Failed::Work(E::from(e)))?;
+        }
+        if let Some(lock) = lock {
+            database::lock(conn, lock.name()).map_err(|e| Failed::Work(E::from(e)))?;
         }
         work(conn).map_err(Failed::Work)
     })

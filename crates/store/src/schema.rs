@@ -133,5 +133,6 @@ diesel::table! {
         status -> Text,
         decided_by -> Nullable<Text>,
         decided_at -> Nullable<BigInt>,
+        requested_by_service_account -> Nullable<Text>,
     }
 }

@@ -70,7 +70,7 @@ pub fn rotate_if<T>(
     decide: impl FnOnce(&[SigningKeyRow]) -> (T, Option<(SigningKeyRow, Vec<Retirement>)>),
 ) -> Result<T, StoreError> {
     conn.transaction(|conn| {
-        crate::database::lock(conn, "signing_keys")?;
+        crate::database::lock(conn, crate::Lock::SigningKeys.name())?;
         let keys = list_unexpired(conn, now)?;
         let (outcome, change) = decide(&keys);
         if let Some((new, retire)) = change {

@@ -144,6 +144,9 @@ gatepass_store::both_backends! {
             (Method::PATCH, "/admin/v1/clients/{client_id}", format!("/admin/v1/clients/{root_id}"), Some(json!({"token_ttl_seconds": 86400}))),
             (Method::PATCH, "/admin/v1/clients/{client_id}", format!("/admin/v1/clients/{root_id}"), Some(json!({"status": "disabled"}))),
             (Method::PATCH, "/admin/v1/clients/{client_id}", format!("/admin/v1/clients/{root_id}"), Some(json!({"scopes": ["gatepass:clients:read"]}))),
+            (Method::PATCH, "/admin/v1/clients/{client_id}", format!("/admin/v1/clients/{root_id}"), Some(json!({"expires_at": null}))),
+            (Method::PATCH, "/admin/v1/clients/{client_id}", format!("/admin/v1/clients/{root_id}"), Some(json!({"expires_at": "2099-01-01T00:00:00Z"}))),
+            (Method::PATCH, "/admin/v1/clients/{client_id}", format!("/admin/v1/clients/{root_id}"), Some(json!({"audiences": []}))),
             (Method::DELETE, "/admin/v1/clients/{client_id}", format!("/admin/v1/clients/{root_id}"), None),
             (Method::POST, "/admin/v1/clients/{client_id}/secrets", format!("/admin/v1/clients/{root_id}/secrets"), Some(json!({}))),
             (Method::POST, "/admin/v1/clients/{client_id}/secrets/{secret_id}/revoke", format!("/admin/v1/clients/{root_id}/secrets/{root_secret}/revoke"), None),
@@ -269,6 +272,22 @@ gatepass_store::both_backends! {
         let (status, approved) = call(&app, &bob, Method::POST, &format!("/admin/v1/approvals/{own}/approve"), None).await;
         assert_eq!(status, 200, "{approved}");
         assert!(approved["result"]["client_secret"].as_str().unwrap().starts_with("gps_"));
+
+        // Undoing an expiry, or opening the admin API's audience, waits too.
+        let bob_path = format!("/admin/v1/clients/{}", bob_creds.client_id);
+        ok(&app, &alice, Method::PATCH, &bob_path, Some(json!({"expires_at": "2099-01-01T00:00:00Z"}))).await;
+        let (status, doc) = call(&app, &alice, Method::PATCH, &bob_path, Some(json!({"expires_at": null}))).await;
+        assert_eq!(status, 202, "{doc}");
+        pending(&doc, "client.change");
+        let (_, doc) = call(&app, &alice, Method::POST, "/admin/v1/clients", Some(json!({"scopes": ["gatepass:clients:read"], "audiences": ["billing"]}))).await;
+        let reader = pending(&doc, "client.create");
+        let reader = ok(&app, &bob, Method::POST, &format!("/admin/v1/approvals/{reader}/approve"), None).await;
+        let reader_path = format!("/admin/v1/clients/{}", reader["result"]["client"]["client_id"].as_str().unwrap());
+        let (status, doc) = call(&app, &alice, Method::PATCH, &reader_path, Some(json!({"audiences": []}))).await;
+        assert_eq!(status, 202, "{doc}");
+        pending(&doc, "client.change");
+        assert_eq!(ok(&app, &alice, Method::GET, &reader_path, None).await["audiences"], json!(["billing"]));
+        assert_eq!(ok(&app, &alice, Method::GET, &bob_path, None).await["expires_at"], "2099-01-01T00:00:00Z");
 
         // Granting a gatepass:* role to a service account waits; so does a role with one.
         ok(&app, &alice, Method::POST, "/admin/v1/roles", Some(json!({"name": "reader", "scopes": ["sites:read"]}))).await;

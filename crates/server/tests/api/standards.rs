@@ -291,6 +291,34 @@ async fn two_authorization_headers_are_refused_rfc6749_s3_2() {
 }
 
 #[tokio::test]
+async fn console_answers_are_never_sniffed_as_another_type() {
+    let app = spawn_app(TestBackend::Sqlite).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // The sign-in page, a redirect to it, the stylesheet, the script and a page that is not there.
+    for path in [
+        "/console/login",
+        "/console/keys",
+        "/console/assets/console.css",
+        "/console/assets/console.js",
+        "/console/nowhere",
+    ] {
+        let response = no_redirects.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            response
+                .headers()
+                .get("x-content-type-options")
+                .map(|v| v.to_str().unwrap()),
+            Some("nosniff"),
+            "{path}: {}",
+            response.status()
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_reference_ui_is_served_with_a_csp_and_may_not_be_framed() {
     let app = spawn_app(TestBackend::Sqlite).await;
     for path in [

@@ -1,0 +1,158 @@
+//! Every rule checked by reading and then writing, raced by two writers on two connections
+//! for many rounds: the two commands start together behind a barrier, and the rule must hold
+//! after every round. On PostgreSQL these fail without the admin lock
+//! (`gatepass_store::Lock::Admin`, taken by `AdminState::write`): READ COMMITTED lets two
+//! transactions that each count and then write miss each other's write.
+
+use std::future::Future;
+
+use gatepass_store::both_backends;
+use tokio::sync::Barrier;
+
+use super::{setup_admin, setup_client, standing_admins};
+use crate::access::{Admin, ClientsWrite};
+use crate::clients::{self, ChangeClient, CreateClient};
+use crate::four_eyes;
+use crate::problem::AdminError;
+use crate::secrets::{self, CreateSecret};
+use crate::testing::{Bench, filed, text};
+
+/// Rounds per race: enough that an unprotected rule breaks in nearly every run on PostgreSQL.
+const ROUNDS: usize = 12;
+
+/// Runs `a` and `b` together: both wait at one barrier, then start.
+async fn race<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let barrier = Barrier::new(2);
+    tokio::join!(
+        async {
+            barrier.wait().await;
+            a.await
+        },
+        async {
+            barrier.wait().await;
+            b.await
+        }
+    )
+}
+
+fn disable() -> ChangeClient {
+    ChangeClient {
+        status: Some("disabled".into()),
+        ..ChangeClient::default()
+    }
+}
+
+/// Leaves the two newest admins as the only ones standing: the earlier rounds' survivors
+/// disabled by the operator.
+async fn only(bench: &Bench, earlier: &[String]) {
+    let operator = Bench::operator::<ClientsWrite>();
+    for id in earlier {
+        let result = clients::change(&bench.state, &operator, id.clone(), disable()).await;
+        assert!(result.is_ok(), "{:?}", result.err());
+    }
+    assert_eq!(standing_admins(bench).await, 2);
+}
+
+async fn secret_count(bench: &Bench, client_id: &str) -> usize {
+    let id = client_id.to_owned();
+    bench
+        .with_conn(move |conn| gatepass_store::secrets::list_for_client(conn, &id))
+        .await
+        .len()
+}
+
+both_backends! {
+    async fn two_last_admins_disabling_each_other_leave_one_standing(backend) {
+        let Some(bench) = Bench::new(backend, false) else { return };
+        let mut earlier = Vec::new();
+        for round in 0..ROUNDS {
+            let (a, b) = (setup_admin(&bench, None).await, setup_admin(&bench, None).await);
+            only(&bench, &earlier).await;
+            let (as_a, as_b) = (bench.as_client::<ClientsWrite>(&a).await, bench.as_client::<ClientsWrite>(&b).await);
+            let (first, second) = race(
+                clients::change(&bench.state, &as_a, b.clone(), disable()),
+                clients::change(&bench.state, &as_b, a.clone(), disable()),
+            )
+            .await;
+            assert_eq!(standing_admins(&bench).await, 1, "round {round}: {:?} / {:?}", first.as_ref().err(), second.as_ref().err());
+            let refused = [&first, &second].iter().filter(|r| matches!(r, Err(AdminError::LastAdmin))).count();
+            assert_eq!((usize::from(first.is_ok()) + usize::from(second.is_ok()), refused), (1, 1), "round {round}");
+            earlier.push(if first.is_ok() { a } else { b });
+        }
+    }
+
+    async fn two_last_admins_deleting_each_other_leave_one_standing(backend) {
+        let Some(bench) = Bench::new(backend, false) else { return };
+        let mut earlier = Vec::new();
+        for round in 0..ROUNDS {
+            let (a, b) = (setup_admin(&bench, None).await, setup_admin(&bench, None).await);
+            only(&bench, &earlier).await;
+            let (as_a, as_b) = (bench.as_client::<ClientsWrite>(&a).await, bench.as_client::<ClientsWrite>(&b).await);
+            let (first, second) = race(
+                clients::delete(&bench.state, &as_a, b.clone()),
+                clients::delete(&bench.state, &as_b, a.clone()),
+            )
+            .await;
+            assert_eq!(standing_admins(&bench).await, 1, "round {round}: {:?} / {:?}", first.as_ref().err(), second.as_ref().err());
+            assert_eq!(usize::from(first.is_ok()) + usize::from(second.is_ok()), 1, "round {round}");
+            earlier.push(if first.is_ok() { a } else { b });
+        }
+    }
+
+    async fn two_rotations_never_exceed_the_secrets_cap(backend) {
+        let Some(bench) = Bench::new(backend, false) else { return };
+        let operator = Bench::operator::<ClientsWrite>();
+        for round in 0..ROUNDS {
+            let client = text(&setup_client(&bench, CreateClient {
+                scopes: vec!["sites:read".into()],
+                ..CreateClient::default()
+            }).await, "/client/client_id");
+            let second = secrets::create(&bench.state, &operator, client.clone(), CreateSecret::default()).await;
+            assert!(second.is_ok());
+            let (a, b) = race(
+                secrets::create(&bench.state, &operator, client.clone(), CreateSecret::default()),
+                secrets::create(&bench.state, &operator, client.clone(), CreateSecret::default()),
+            )
+            .await;
+            assert_eq!(secret_count(&bench, &client).await, bench.state.max_secrets, "round {round}");
+            assert_eq!(usize::from(a.is_ok()) + usize::from(b.is_ok()), 1, "round {round}");
+        }
+    }
+
+    async fn a_request_is_carried_out_once_however_many_decide_it_at_once(backend) {
+        let Some(bench) = Bench::new(backend, true) else { return };
+        let (requester, first, second) = (
+            setup_admin(&bench, None).await,
+            setup_admin(&bench, None).await,
+            setup_admin(&bench, None).await,
+        );
+        let as_requester = bench.as_client::<ClientsWrite>(&requester).await;
+        let (one, two) = (bench.as_client::<Admin>(&first).await, bench.as_client::<Admin>(&second).await);
+        for round in 0..ROUNDS {
+            let before = secret_count(&bench, &requester).await;
+            let request = filed(secrets::create(&bench.state, &as_requester, requester.clone(), CreateSecret {
+                grace_period_seconds: Some(0),
+                ..CreateSecret::default()
+            }).await);
+            let (a, b) = if round % 2 == 0 {
+                let (a, b) = race(
+                    four_eyes::approve(&bench.state, &one, request.clone()),
+                    four_eyes::approve(&bench.state, &two, request.clone()),
+                )
+                .await;
+                (a.is_ok(), b.is_ok())
+            } else {
+                let (a, b) = race(
+                    four_eyes::approve(&bench.state, &one, request.clone()),
+                    four_eyes::reject(&bench.state, &two, request.clone()),
+                )
+                .await;
+                (a.is_ok(), b.is_ok())
+            };
+            assert_eq!(usize::from(a) + usize::from(b), 1, "round {round}: one decision");
+            let approved = a || round % 2 == 0;
+            let after = secret_count(&bench, &requester).await;
+            assert_eq!(after, before + usize::from(approved), "round {round}: carried out {}", if approved { "once" } else { "never" });
+        }
+    }
+}

@@ -1,0 +1,1 @@
+ALTER TABLE approvals DROP COLUMN requested_by_service_account;
