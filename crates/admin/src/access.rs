@@ -19,7 +19,7 @@ use crate::problem::AdminError;
 use crate::{AdminState, Callers};
 
 /// Everything, including every finer scope.
-pub const ADMIN: &str = "gatepass:admin";
+pub const ADMIN: &str = gatepass_core::ADMIN_SCOPE;
 /// Read clients and secrets metadata.
 pub const CLIENTS_READ: &str = "gatepass:clients:read";
 /// Create, change, rotate and delete clients and secrets.
@@ -114,28 +114,35 @@ impl Principal {
             .validate(token)
             .await
             .map_err(|_| AdminError::Unauthenticated)?;
-        let Some(secret_id) = claims.secret_id.clone() else {
-            log::info!("admin token refused client_id={} reason=no_secret_id", claims.client_id);
-            return Err(AdminError::Unauthenticated);
-        };
-        let (jti, client_id, now) = (claims.jti.clone(), claims.client_id.clone(), state.now());
+        let (jti, client_id, secret_id, now) = (
+            claims.jti.clone(),
+            claims.client_id.clone(),
+            claims.secret_id.clone(),
+            state.now(),
+        );
         let standing = state
             .db
             .run(move |conn| {
-                if gatepass_store::revoked_tokens::is_revoked(conn, &jti)? {
-                    return Ok(Err("token_revoked"));
-                }
-                let Some(record) = gatepass_store::credentials::find_by_secret_id(conn, &client_id, &secret_id)? else {
-                    return Ok(Err("secret_gone"));
-                };
-                if let Err(lapse) = record.standing().check(now) {
-                    return Ok(Err(lapse.as_str()));
-                }
-                Ok(Ok((record.effective_scopes()?, record.client.service_account_id)))
+                Ok(
+                    match gatepass_store::credentials::token_standing(
+                        conn,
+                        &jti,
+                        &client_id,
+                        secret_id.as_deref(),
+                        now,
+                    )? {
+                        Ok(record) => Ok((record.effective_scopes()?, record.client.service_account_id)),
+                        Err(lapse) => Err(lapse),
+                    },
+                )
             })
             .await?;
-        let (held, service_account_id) = standing.map_err(|reason| {
-            log::info!("admin token refused client_id={} reason={reason}", claims.client_id);
+        let (held, service_account_id) = standing.map_err(|lapse| {
+            log::info!(
+                "admin token refused client_id={} reason={}",
+                claims.client_id,
+                lapse.as_str()
+            );
             AdminError::Unauthenticated
         })?;
         let granted = ScopeSet::parse(&claims.scope).unwrap_or_default();
@@ -176,7 +183,7 @@ impl Principal {
 
     /// Whether the caller holds `scope` (directly or through `gatepass:admin`).
     pub fn holds(&self, scope: &str) -> bool {
-        self.scopes.contains(ADMIN) || self.scopes.contains(scope)
+        self.scopes.grants(scope)
     }
 
     /// The scope check: the only way to a [`Caller<C>`].

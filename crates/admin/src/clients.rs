@@ -2,8 +2,6 @@
 //! delete. Every command takes the capability its route needs; writes on an existing client
 //! also need the caller to hold everything the client can reach.
 
-use std::collections::BTreeMap;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gatepass_core::policy::allowed_scopes;
@@ -11,84 +9,16 @@ use gatepass_core::{ClientId, ClientSecret};
 use gatepass_store::clients::{self, ClientFilter, ClientRow};
 use gatepass_store::secrets::SecretRow;
 use gatepass_store::{Conn, audit, service_accounts};
-use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::access::{Caller, ClientsRead, ClientsWrite, Principal};
-use crate::four_eyes::{self, Gate, PendingChange};
+use crate::gate::{self, Gate};
 use crate::problem::{AdminError, invalid};
 use crate::reach::{self, gatepass, keeping_an_admin};
+use crate::requests::{ChangeClient, ClientChange, CreateClient, PendingChange};
 use crate::views::{Client, CreatedClient, Page, Secret};
 use crate::{AdminState, Ctx, Outcome, fields};
-
-/// A new client.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateClient {
-    /// Defaults to `<service account>-<dd_mm_yyyy>-<hh_mm>`.
-    pub name: Option<String>,
-    /// The service account whose roles bound the client's scopes.
-    pub service_account_id: Option<String>,
-    /// Scopes the client may ask for.
-    #[serde(default)]
-    pub scopes: Vec<String>,
-    /// Audiences the client may ask for.
-    #[serde(default)]
-    pub audiences: Vec<String>,
-    /// Labels, `key: value`.
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-    /// Token lifetime override, 60 to 86400.
-    #[serde(default, deserialize_with = "fields::whole")]
-    pub token_ttl_seconds: Option<i64>,
-    /// `yyyy-MM-ddTHH:mm:ssZ`, in the future.
-    pub expires_at: Option<String>,
-}
-
-/// A field that may be absent (unchanged), `null` (cleared) or a value.
-#[allow(clippy::option_option)] // the three states are the point
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// Changes to a client; absent fields stay as they are, `null` clears.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(clippy::option_option)] // absent = unchanged, null = cleared
-pub struct ChangeClient {
-    /// A new name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The new scope list.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// The new audience list.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub audiences: Option<Vec<String>>,
-    /// The new labels (replacing all).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub labels: Option<BTreeMap<String, String>>,
-    /// The token lifetime override; `null` clears it.
-    #[serde(
-        default,
-        deserialize_with = "fields::present_whole",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub token_ttl_seconds: Option<Option<i64>>,
-    /// The expiry; `null` clears it.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<Option<String>>,
-    /// `active` or `disabled`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-}
-
-/// A change to one client, as a four-eyes request stores it.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct ClientChange {
-    pub(crate) client_id: String,
-    pub(crate) change: ChangeClient,
-}
 
 /// Filters and pagination of the client list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -150,7 +80,7 @@ pub(crate) fn create_in(
         .map(|a| reach::account_reach(conn, &a.id))
         .transpose()?;
     if gate.waits(ctx, gatepass(&allowed_scopes(&scopes, roles.as_ref()))) {
-        return four_eyes::file(conn, ctx, actor, &PendingChange::CreateClient(input));
+        return gate::file(conn, ctx, actor, &PendingChange::CreateClient(input));
     }
     let secret = ClientSecret::generate(&ctx.secret_prefix)
         .map_err(|_| AdminError::Internal("no randomness available".into()))?;
@@ -347,7 +277,7 @@ pub(crate) fn change_in(
     let after = reach::client_reach(conn, &row)?;
     let widens = !after.is_subset(&before) || opens(&was, &row, ctx);
     if gate.waits(ctx, widens && gatepass(&after)) {
-        return four_eyes::file(conn, ctx, actor, &PendingChange::ChangeClient(request));
+        return gate::file(conn, ctx, actor, &PendingChange::ChangeClient(request));
     }
     row.updated_at = ctx.now;
     keeping_an_admin(conn, ctx.now, |conn| {

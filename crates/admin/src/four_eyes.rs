@@ -1,84 +1,24 @@
-//! Four-eyes policy (`admin.four_eyes`, docs/design.md §10): every change that creates or widens a
-//! path to a `gatepass:*` scope is filed as a [`PendingChange`] and waits for a second admin
-//! of another identity. Approving runs the change and marks the request approved in one
-//! transaction: a change that can no longer be made answers 409 and leaves the request
-//! pending, to be retried or rejected.
+//! Four-eyes decisions (`admin.four_eyes`, docs/design.md §10): a change that creates or
+//! widens a path to a `gatepass:*` scope is filed by the gate ([`crate::gate`]) as a
+//! [`PendingChange`] and waits here for a second admin of another identity. Approving runs
+//! the change and marks the request approved in one transaction: a change that can no
+//! longer be made answers 409 and leaves the request pending, to be retried or rejected.
 
 use gatepass_core::Standing;
 use gatepass_store::approvals::{self, ApprovalRow};
 use gatepass_store::{Conn, audit, clients, service_accounts as accounts};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::access::{Admin, Caller, DirectoryRead, Principal};
-use crate::clients::{ClientChange, CreateClient};
+use crate::gate::Gate;
 use crate::problem::AdminError;
-use crate::roles::{CreateRole, RoleChange};
-use crate::secrets::SecretRequest;
-use crate::service_accounts::{AccountChange, CreateServiceAccount};
-use crate::views::{Page, date};
+use crate::requests::PendingChange;
+use crate::views::{Approval, Page};
 use crate::{AdminState, Ctx, Outcome, clients as client_commands, fields, roles, secrets, service_accounts};
 
-/// A change waiting for a second admin: the request as it was sent, validated and
-/// authorized again when it is approved.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(tag = "action", content = "request")]
-pub enum PendingChange {
-    /// A new client that can reach a `gatepass:*` scope.
-    #[serde(rename = "client.create")]
-    CreateClient(CreateClient),
-    /// A change that widens a client's `gatepass:*` reach or re-enables such a client.
-    #[serde(rename = "client.change")]
-    ChangeClient(ClientChange),
-    /// A new secret for a client that can reach a `gatepass:*` scope.
-    #[serde(rename = "secret.create")]
-    CreateSecret(SecretRequest),
-    /// A new service account.
-    #[serde(rename = "service_account.create")]
-    CreateServiceAccount(CreateServiceAccount),
-    /// Roles that widen a service account's `gatepass:*` reach, or re-enabling such an account.
-    #[serde(rename = "service_account.change")]
-    ChangeServiceAccount(AccountChange),
-    /// A new role with a `gatepass:*` scope.
-    #[serde(rename = "role.create")]
-    CreateRole(CreateRole),
-    /// A role change that adds a `gatepass:*` scope.
-    #[serde(rename = "role.change")]
-    ChangeRole(RoleChange),
-}
-
-/// Whether a command may be filed for approval (a request as sent) or runs now (an
-/// approved request).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Gate {
-    /// Sent by a caller: four-eyes applies.
-    Check,
-    /// Approved by a second admin: run it.
-    Approved,
-}
-
-impl Gate {
-    /// Whether a change that `widens` a `gatepass:*` path waits for a second admin.
-    pub(crate) fn waits(self, ctx: &Ctx, widens: bool) -> bool {
-        self == Self::Check && ctx.four_eyes && widens
-    }
-}
-
 impl PendingChange {
-    fn stored(&self) -> Result<(String, String), AdminError> {
-        let doc = serde_json::to_value(self).map_err(|e| AdminError::Internal(format!("approval request: {e}")))?;
-        let action = doc["action"].as_str().unwrap_or_default().to_owned();
-        Ok((action, doc["request"].to_string()))
-    }
-
-    fn of_row(row: &ApprovalRow) -> Result<Self, AdminError> {
-        let unreadable =
-            |e: serde_json::Error| AdminError::Internal(format!("stored approval {} is unreadable: {e}", row.id));
-        let request: Value = serde_json::from_str(&row.payload).map_err(unreadable)?;
-        serde_json::from_value(serde_json::json!({ "action": row.action, "request": request })).map_err(unreadable)
-    }
-
     /// Runs the change as `author` (the requester, with the approver's authority): the one
     /// exhaustive list of what four-eyes can hold.
     fn apply(self, conn: &mut Conn, ctx: &Ctx, author: &Principal) -> Result<Value, AdminError> {
@@ -99,77 +39,6 @@ fn done<T: Serialize>(outcome: Outcome<T>) -> Result<Value, AdminError> {
     match outcome {
         Outcome::Done(value) => serde_json::to_value(value).map_err(|e| AdminError::Internal(e.to_string())),
         Outcome::Pending(_) => Err(AdminError::Internal("an approved change was filed again".into())),
-    }
-}
-
-/// Files `change` instead of carrying it out, with its audit event.
-pub(crate) fn file<T>(
-    conn: &mut Conn,
-    ctx: &Ctx,
-    actor: &Principal,
-    change: &PendingChange,
-) -> Result<Outcome<T>, AdminError> {
-    let (action, payload) = change.stored()?;
-    let row = ApprovalRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        action,
-        payload,
-        requested_by: actor.client_id.clone(),
-        requested_at: ctx.now,
-        status: "pending".to_owned(),
-        decided_by: None,
-        decided_at: None,
-        requested_by_service_account: actor.service_account_id().map(str::to_owned),
-    };
-    approvals::insert(conn, &row)?;
-    audit::append(conn, &[actor.event(ctx.now, "approval.requested", &row.id)])?;
-    Ok(Outcome::Pending(Box::new(Approval::of(&row, None))))
-}
-
-/// A four-eyes request.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Approval {
-    id: String,
-    /// `client.create`, `client.change`, `secret.create`, `service_account.create`,
-    /// `service_account.change`, `role.create` or `role.change`.
-    action: String,
-    /// The request that waits, as sent.
-    #[schema(value_type = Object)]
-    request: Value,
-    requested_by: String,
-    requested_at: String,
-    /// The requester's service account when the request was filed.
-    requested_by_service_account: Option<String>,
-    /// `pending`, `approved` or `rejected`.
-    status: String,
-    decided_by: Option<String>,
-    decided_at: Option<String>,
-    /// Why the requester no longer stands (`client_deleted`, `client_disabled`,
-    /// `client_expired`, `service_account_disabled`), if it does not: such a pending request
-    /// can only be rejected.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    requester_lapsed: Option<&'static str>,
-}
-
-impl Approval {
-    fn of(row: &ApprovalRow, requester_lapsed: Option<&'static str>) -> Self {
-        Self {
-            id: row.id.clone(),
-            action: row.action.clone(),
-            request: serde_json::from_str(&row.payload).unwrap_or_default(),
-            requested_by: row.requested_by.clone(),
-            requested_at: date(row.requested_at),
-            requested_by_service_account: row.requested_by_service_account.clone(),
-            status: row.status.clone(),
-            decided_by: row.decided_by.clone(),
-            decided_at: row.decided_at.map(date),
-            requester_lapsed,
-        }
-    }
-
-    /// The request's id.
-    pub fn id(&self) -> &str {
-        &self.id
     }
 }
 
@@ -300,9 +169,9 @@ mod tests {
 
     #[test]
     fn a_pending_change_is_stored_as_action_and_request_and_read_back() {
-        let change = PendingChange::ChangeClient(ClientChange {
+        let change = PendingChange::ChangeClient(crate::requests::ClientChange {
             client_id: "gpc_x".into(),
-            change: crate::clients::ChangeClient {
+            change: crate::requests::ChangeClient {
                 scopes: Some(vec!["gatepass:admin".into()]),
                 token_ttl_seconds: Some(None),
                 ..Default::default()

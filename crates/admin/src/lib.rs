@@ -14,9 +14,11 @@ pub mod clients;
 pub mod export;
 pub mod fields;
 pub mod four_eyes;
+mod gate;
 pub mod keys;
 pub mod problem;
 mod reach;
+pub mod requests;
 pub mod roles;
 pub mod secrets;
 pub mod service_accounts;
@@ -35,8 +37,8 @@ use gatepass_store::{Conn, Database};
 
 use crate::access::{Caller, Principal};
 use crate::fields::schema::FieldRules;
-use crate::four_eyes::Approval;
 use crate::problem::{AdminError, ProblemResponses};
+use crate::views::Approval;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 

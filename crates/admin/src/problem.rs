@@ -59,7 +59,7 @@ pub enum AdminError {
     /// The change conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
-    /// A fault of ours in storage: 503, retry later.
+    /// A fault of ours in storage: 503, retry later (500 for a bug: corrupt data, a panic).
     #[error("storage unavailable")]
     Store(#[from] StoreError),
     /// A bug of ours (randomness, serialization, unreadable stored data): 500, logged.
@@ -180,14 +180,13 @@ impl AdminError {
                 | StoreError::Unavailable(_)
                 | StoreError::Busy
                 | StoreError::Query(_)
-                | StoreError::Migration(_)
-                | StoreError::Corrupt(_),
+                | StoreError::Migration(_),
             ) => Answer {
                 detail: "storage unavailable; retry later".to_owned(),
                 retry: true,
                 ..plain(StatusCode::SERVICE_UNAVAILABLE, "about:blank", "Service Unavailable")
             },
-            Self::Internal(_) | Self::Store(StoreError::Panicked(_)) => Answer {
+            Self::Internal(_) | Self::Store(StoreError::Panicked(_) | StoreError::Corrupt(_)) => Answer {
                 detail: "an internal error occurred; it has been logged".to_owned(),
                 ..plain(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -247,7 +246,9 @@ impl ResponseError for AdminError {
         }
         match self {
             Self::Internal(cause) => log::error!("admin internal error: {cause}"),
-            Self::Store(error @ StoreError::Panicked(_)) => log::error!("admin storage bug: {error}"),
+            Self::Store(error @ (StoreError::Panicked(_) | StoreError::Corrupt(_))) => {
+                log::error!("admin storage bug: {error}");
+            }
             _ => {}
         }
         let body = Problem {
@@ -396,6 +397,28 @@ impl utoipa::Modify for ProblemResponses {
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_outages_answer_503_with_retry_after_and_bugs_500_without() {
+        for outage in [StoreError::Busy, StoreError::Unavailable("down".into())] {
+            let response = AdminError::Store(outage).error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(response.headers().contains_key(header::RETRY_AFTER));
+        }
+        for bug in [
+            StoreError::Corrupt("unreadable".into()),
+            StoreError::Panicked("boom".into()),
+        ] {
+            let response = AdminError::Store(bug).error_response();
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert!(!response.headers().contains_key(header::RETRY_AFTER));
         }
     }
 }

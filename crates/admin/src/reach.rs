@@ -1,10 +1,10 @@
 //! What an object can reach — the scopes a caller must be able to grant before it may act
 //! on it (docs/design.md §10) — and the one invariant every write keeps: the house is never locked.
 
+use gatepass_core::ScopeSet;
 use gatepass_core::policy::allowed_scopes;
-use gatepass_core::{ScopeSet, Standing};
 use gatepass_store::clients::ClientRow;
-use gatepass_store::{Conn, clients, roles, secrets, service_accounts};
+use gatepass_store::{Conn, clients, credentials, roles, service_accounts};
 
 use crate::access::ADMIN;
 use crate::problem::{AdminError, invalid};
@@ -45,32 +45,17 @@ pub fn client_reach(conn: &mut Conn, client: &ClientRow) -> Result<ScopeSet, Adm
     Ok(allowed_scopes(&own, roles.as_ref()))
 }
 
-/// How many clients could sign in as `gatepass:admin` right now: active, not expired, in an
-/// active service account (or none), effectively holding `gatepass:admin`, with a usable
-/// secret.
+/// How many clients could sign in as `gatepass:admin` right now: effectively holding
+/// `gatepass:admin`, with a secret that stands (the token endpoint's rule: the secret, the
+/// client and its service account all usable).
 pub(crate) fn standing_admins(conn: &mut Conn, now: i64) -> Result<usize, AdminError> {
     let mut count = 0;
     for client in clients::holding_scope(conn, ADMIN)? {
-        let service_account_disabled = match &client.service_account_id {
-            None => false,
-            Some(id) => service_accounts::get(conn, id)?.is_none_or(|account| account.disabled),
-        };
         if !client_reach(conn, &client)?.contains(ADMIN) {
             continue;
         }
-        // The token endpoint's own rule: could one of its secrets get a token now?
-        let stands = secrets::list_for_client(conn, &client.client_id)?.iter().any(|secret| {
-            Standing {
-                secret_revoked: secret.revoked_at.is_some(),
-                secret_expires_at: secret.expires_at,
-                client_disabled: client.disabled,
-                client_expires_at: client.expires_at,
-                service_account_disabled,
-            }
-            .check(now)
-            .is_ok()
-        });
-        if stands {
+        let records = credentials::of_client(conn, &client.client_id)?;
+        if records.iter().any(|record| record.standing().check(now).is_ok()) {
             count += 1;
         }
     }

@@ -4,47 +4,14 @@
 use gatepass_core::ScopeSet;
 use gatepass_store::roles::{self, RoleRow};
 use gatepass_store::{Conn, audit};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::access::{Caller, DirectoryRead, Principal, ServiceAccountsWrite};
-use crate::four_eyes::{self, Gate, PendingChange};
+use crate::gate::{self, Gate};
 use crate::problem::AdminError;
 use crate::reach::{gatepass, keeping_an_admin};
+use crate::requests::{ChangeRole, CreateRole, PendingChange, RoleChange};
 use crate::views::{Page, Role};
 use crate::{AdminState, Ctx, Outcome, fields};
-
-/// A new role.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateRole {
-    /// 1–63 of `a-z0-9._-`.
-    pub name: String,
-    /// At most 512 characters.
-    #[serde(default)]
-    pub description: String,
-    /// The scopes the role grants.
-    pub scopes: Vec<String>,
-}
-
-/// Changes to a role.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeRole {
-    /// A new description.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The new scope list.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-}
-
-/// A change to one role, as a four-eyes request stores it.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct RoleChange {
-    pub(crate) name: String,
-    pub(crate) change: ChangeRole,
-}
 
 fn stored_scopes(row: &RoleRow) -> Result<ScopeSet, AdminError> {
     ScopeSet::parse(&row.scopes).map_err(|_| AdminError::Internal(format!("role {} has unreadable scopes", row.name)))
@@ -75,7 +42,7 @@ pub(crate) fn create_in(
     let scopes = fields::scopes(&input.scopes)?;
     actor.may_grant(&scopes)?;
     if gate.waits(ctx, gatepass(&scopes)) {
-        return four_eyes::file(conn, ctx, actor, &PendingChange::CreateRole(input));
+        return gate::file(conn, ctx, actor, &PendingChange::CreateRole(input));
     }
     let row = RoleRow {
         name,
@@ -144,7 +111,7 @@ pub(crate) fn change_in(
         row.scopes = after.to_string();
     }
     if gate.waits(ctx, gatepass(&after) && !after.is_subset(&before)) {
-        return four_eyes::file(conn, ctx, actor, &PendingChange::ChangeRole(request));
+        return gate::file(conn, ctx, actor, &PendingChange::ChangeRole(request));
     }
     row.updated_at = ctx.now;
     keeping_an_admin(conn, ctx.now, |conn| {

@@ -5,39 +5,20 @@
 use gatepass_core::ClientSecret;
 use gatepass_store::secrets::{self, RotationRefused, SecretRow};
 use gatepass_store::{Conn, audit};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::access::{Caller, ClientsRead, ClientsWrite, Principal};
 use crate::clients::find;
-use crate::four_eyes::{self, Gate, PendingChange};
+use crate::gate::{self, Gate};
 use crate::problem::AdminError;
 use crate::reach::{self, gatepass, keeping_an_admin};
+use crate::requests::{CreateSecret, PendingChange, SecretRequest};
 use crate::views::{CreatedSecret, Page, Secret};
 use crate::{AdminState, Ctx, Outcome, fields};
 
 /// A secret used this recently needs `force=true` to be deleted.
 const RECENT_USE: i64 = 24 * 3600;
-
-/// A new secret; with a grace period, older usable secrets expire after it.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateSecret {
-    /// A label for people, 1–128 characters, not only spaces.
-    pub label: Option<String>,
-    /// `yyyy-MM-ddTHH:mm:ssZ`, in the future.
-    pub expires_at: Option<String>,
-    /// The older usable secrets expire this many seconds from now (0 to 7776000).
-    #[serde(default, deserialize_with = "fields::whole")]
-    pub grace_period_seconds: Option<i64>,
-}
-
-/// A new secret for one client, as a four-eyes request stores it.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct SecretRequest {
-    pub(crate) client_id: String,
-    pub(crate) secret: CreateSecret,
-}
 
 /// `force=true` deletes a secret used in the last 24 hours.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -95,7 +76,7 @@ pub(crate) fn create_in(
     let reach = reach::client_reach(conn, &client)?;
     actor.may_act_on(&reach)?;
     if gate.waits(ctx, gatepass(&reach)) {
-        return four_eyes::file(conn, ctx, actor, &PendingChange::CreateSecret(request));
+        return gate::file(conn, ctx, actor, &PendingChange::CreateSecret(request));
     }
     let secret = ClientSecret::generate(&ctx.secret_prefix)
         .map_err(|_| AdminError::Internal("no randomness available".into()))?;

@@ -3,54 +3,14 @@
 
 use gatepass_store::service_accounts::{self, ServiceAccountRow};
 use gatepass_store::{Conn, StoreError, audit};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::access::{Caller, DirectoryRead, Principal, ServiceAccountsWrite};
-use crate::four_eyes::{self, Gate, PendingChange};
+use crate::gate::{self, Gate};
 use crate::problem::AdminError;
 use crate::reach::{self, gatepass, keeping_an_admin};
+use crate::requests::{AccountChange, ChangeServiceAccount, CreateServiceAccount, PendingChange};
 use crate::views::{Page, ServiceAccount};
 use crate::{AdminState, Ctx, Outcome, fields};
-
-/// A new service account.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateServiceAccount {
-    /// 1–63 of `a-z0-9._-`.
-    pub name: String,
-    /// At most 512 characters.
-    #[serde(default)]
-    pub description: String,
-    /// Role names.
-    #[serde(default)]
-    pub roles: Vec<String>,
-}
-
-/// Changes to a service account.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeServiceAccount {
-    /// A new name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// A new description.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The new role names (replacing all).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<String>>,
-    /// `active` or `disabled`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-}
-
-/// A change to one service account, as a four-eyes request stores it.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct AccountChange {
-    pub(crate) id: String,
-    pub(crate) change: ChangeServiceAccount,
-}
 
 /// Creates a service account.
 pub async fn create(
@@ -80,7 +40,7 @@ pub(crate) fn create_in(
     actor.may_grant(&reach::roles_reach(conn, &input.roles)?)?;
     // Creating a service account always waits under four-eyes (docs/design.md §10).
     if gate.waits(ctx, true) {
-        return four_eyes::file(conn, ctx, actor, &PendingChange::CreateServiceAccount(input));
+        return gate::file(conn, ctx, actor, &PendingChange::CreateServiceAccount(input));
     }
     let row = ServiceAccountRow {
         id: uuid::Uuid::now_v7().to_string(),
@@ -173,7 +133,7 @@ pub(crate) fn change_in(
     }
     let widens = !after.is_subset(&before) || (was_disabled && !row.disabled);
     if gate.waits(ctx, widens && gatepass(&after)) {
-        return four_eyes::file(conn, ctx, actor, &PendingChange::ChangeServiceAccount(request));
+        return gate::file(conn, ctx, actor, &PendingChange::ChangeServiceAccount(request));
     }
     row.updated_at = ctx.now;
     keeping_an_admin(conn, ctx.now, |conn| {

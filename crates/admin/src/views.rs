@@ -1,12 +1,14 @@
 //! What the admin API shows: rows turned into the contract's JSON objects.
 
 use gatepass_core::format_utc;
+use gatepass_store::approvals::ApprovalRow;
 use gatepass_store::audit::AuditEventRow;
 use gatepass_store::clients::ClientRow;
 use gatepass_store::roles::RoleRow;
 use gatepass_store::secrets::SecretRow;
 use gatepass_store::service_accounts::ServiceAccountRow;
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
@@ -242,4 +244,51 @@ pub struct CreatedSecret {
     pub secret: Secret,
     /// The secret itself: store it now, it is never shown again.
     pub client_secret: String,
+}
+
+/// A four-eyes request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Approval {
+    id: String,
+    /// `client.create`, `client.change`, `secret.create`, `service_account.create`,
+    /// `service_account.change`, `role.create` or `role.change`.
+    action: String,
+    /// The request that waits, as sent.
+    #[schema(value_type = Object)]
+    request: Value,
+    requested_by: String,
+    requested_at: String,
+    /// The requester's service account when the request was filed.
+    requested_by_service_account: Option<String>,
+    /// `pending`, `approved` or `rejected`.
+    status: String,
+    decided_by: Option<String>,
+    decided_at: Option<String>,
+    /// Why the requester no longer stands (`client_deleted`, `client_disabled`,
+    /// `client_expired`, `service_account_disabled`), if it does not: such a pending request
+    /// can only be rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requester_lapsed: Option<&'static str>,
+}
+
+impl Approval {
+    pub(crate) fn of(row: &ApprovalRow, requester_lapsed: Option<&'static str>) -> Self {
+        Self {
+            id: row.id.clone(),
+            action: row.action.clone(),
+            request: serde_json::from_str(&row.payload).unwrap_or_default(),
+            requested_by: row.requested_by.clone(),
+            requested_at: date(row.requested_at),
+            requested_by_service_account: row.requested_by_service_account.clone(),
+            status: row.status.clone(),
+            decided_by: row.decided_by.clone(),
+            decided_at: row.decided_at.map(date),
+            requester_lapsed,
+        }
+    }
+
+    /// The request's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
 }

@@ -10,6 +10,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use gatepass_core::{ClientId, ClientSecret, RequestId, SecretHash};
+use gatepass_store::Fault;
 
 use crate::TokenService;
 use crate::audit::Write;
@@ -241,14 +242,14 @@ pub(crate) async fn token_form(
 pub enum Failure {
     /// The credentials are wrong; the reason is for the audit log only.
     Rejected(Rejection),
-    /// A fault of ours (database): answer 503.
-    Fault(String),
+    /// A fault of ours (database): 503 for an outage, 500 for a bug.
+    Fault(Fault),
 }
 
 impl TokenService {
     /// The stored credential whose keyed hash is `hash`, through the credential cache (one
     /// database read shared by concurrent misses); `Err` is a fault of ours.
-    pub(crate) async fn credential(&self, hash: &SecretHash) -> Result<Option<Arc<Credential>>, String> {
+    pub(crate) async fn credential(&self, hash: &SecretHash) -> Result<Option<Arc<Credential>>, Fault> {
         let db = self.db.clone();
         let key = hash.0;
         let known = &self.known;

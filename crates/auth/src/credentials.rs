@@ -9,8 +9,8 @@ use tokio::sync::OnceCell;
 
 use gatepass_core::policy::ClientAllowance;
 use gatepass_core::{Audience, Clock, Lapse, SecretHash, Standing};
-use gatepass_store::StoreError;
 use gatepass_store::credentials::CredentialRecord;
+use gatepass_store::{Fault, StoreError};
 
 /// Why client authentication failed. The caller always sees the same `invalid_client`;
 /// the audit log sees this.
@@ -165,8 +165,8 @@ struct Entry {
     read_at: OffsetDateTime,
 }
 
-/// What one shared load produced: the credential, none, or the store's error message.
-type Loaded = Result<Option<Arc<Credential>>, String>;
+/// What one shared load produced: the credential, none, or the store's fault.
+type Loaded = Result<Option<Arc<Credential>>, Fault>;
 
 /// How long past its freshness an entry may stay in memory (bounded by the capacity
 /// anyway): freshness is judged by the clock, this only gives the memory back.
@@ -213,7 +213,7 @@ impl CredentialCache {
         };
         let loaded = cell
             .get_or_init(|| async {
-                let loaded = load().await.map(|found| found.map(Arc::new)).map_err(|e| e.to_string());
+                let loaded = load().await.map(|found| found.map(Arc::new)).map_err(Fault::from);
                 if let Ok(Some(credential)) = &loaded {
                     let entry = Entry {
                         credential: Arc::clone(credential),

@@ -3,6 +3,7 @@
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use gatepass_store::Fault;
 use serde::Serialize;
 
 /// Every answer the token endpoint gives that is not a token.
@@ -53,13 +54,11 @@ struct Body<'a> {
 }
 
 impl TokenError {
-    /// The answer to a fault: 500 for a bug of ours ([`gatepass_store::StoreError::Panicked`],
-    /// whose message starts with `bug:`), else 503 `temporarily_unavailable`.
-    pub fn fault(cause: &str) -> Self {
-        if cause.starts_with(gatepass_store::StoreError::BUG) {
-            Self::ServerError
-        } else {
-            Self::TemporarilyUnavailable
+    /// The answer to a fault: 503 `temporarily_unavailable` for an outage, 500 for a bug.
+    pub fn fault(fault: &Fault) -> Self {
+        match fault {
+            Fault::Outage(_) => Self::TemporarilyUnavailable,
+            Fault::Bug(_) => Self::ServerError,
         }
     }
 
@@ -159,11 +158,16 @@ mod tests {
 
     #[test]
     fn a_panic_in_database_work_answers_500_and_an_outage_503() {
-        let bug = TokenError::fault(&StoreError::Panicked("boom".into()).to_string());
-        assert_eq!(bug, TokenError::ServerError);
-        assert_eq!(bug.to_response().status(), StatusCode::INTERNAL_SERVER_ERROR);
+        for bug in [
+            StoreError::Panicked("boom".into()),
+            StoreError::Corrupt("unreadable".into()),
+        ] {
+            let bug = TokenError::fault(&Fault::from(bug));
+            assert_eq!(bug, TokenError::ServerError);
+            assert_eq!(bug.to_response().status(), StatusCode::INTERNAL_SERVER_ERROR);
+        }
         for outage in [StoreError::Busy, StoreError::Unavailable("down".into())] {
-            let error = TokenError::fault(&outage.to_string());
+            let error = TokenError::fault(&Fault::from(outage));
             assert_eq!(error, TokenError::TemporarilyUnavailable);
             assert_eq!(error.to_response().status(), StatusCode::SERVICE_UNAVAILABLE);
         }

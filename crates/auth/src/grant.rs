@@ -14,6 +14,7 @@ use std::borrow::Cow;
 
 use gatepass_core::policy::{self, Decision, Refusal};
 use gatepass_core::{AccessTokenClaims, Audiences};
+use gatepass_store::Fault;
 use oxide_auth::code_grant::client_credentials::{ClientCredentials, Error, Input, Output, Request};
 use oxide_auth::code_grant::error::AccessTokenErrorType;
 use oxide_auth::primitives::grant::Extensions;
@@ -50,7 +51,7 @@ pub enum Stopped {
     /// A refusal to send as is.
     Refused(TokenError),
     /// A fault of ours (signing, or the state machine out of step).
-    Fault(String),
+    Fault(Fault),
 }
 
 /// Runs the grant's validation of `request` (before any credential is checked).
@@ -107,7 +108,7 @@ impl Validated {
         let granted = decision.scopes.to_string();
         let scope: Scope = granted
             .parse()
-            .map_err(|_| Stopped::Fault("a granted scope is not an RFC 6749 scope".into()))?;
+            .map_err(|_| Stopped::Fault(Fault::Bug("a granted scope is not an RFC 6749 scope".into())))?;
         let pre_grant = PreGrant {
             client_id: bound_client.client_id.into_owned(),
             redirect_uri: bound_client.redirect_uri.into_owned(),
@@ -146,7 +147,7 @@ fn sign(
     let token = service
         .keys
         .sign(&claims)
-        .map_err(|error| Stopped::Fault(error.to_string()))?;
+        .map_err(|error| Stopped::Fault(Fault::Outage(error.to_string())))?;
     Ok(Issued {
         token,
         expires_in: ttl,
@@ -185,7 +186,9 @@ fn unexpected(output: Output<'_>, step: &str) -> Stopped {
 }
 
 fn out_of_step(step: &str) -> Stopped {
-    Stopped::Fault(format!("the client-credentials grant stopped out of step at {step}"))
+    Stopped::Fault(Fault::Bug(format!(
+        "the client-credentials grant stopped out of step at {step}"
+    )))
 }
 
 /// The parsed request as oxide-auth's grant reads it.

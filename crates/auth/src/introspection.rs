@@ -13,7 +13,6 @@ use serde::Serialize;
 
 use crate::TokenService;
 use crate::client_auth::token_form;
-use crate::credentials::Credential;
 use crate::error::TokenError;
 
 /// The scope a client needs to introspect (or `gatepass:admin`).
@@ -68,7 +67,7 @@ fn answer(claims: Option<AccessTokenClaims>) -> HttpResponse {
 /// Introspect a token: `token` (and an optional `token_type_hint`, not needed) in a form,
 /// the caller authenticated as a client with `gatepass:introspect`.
 #[utoipa::path(post, path = "/oauth2/introspect", tag = "oauth2",
-    request_body(content = crate::http::TokenReference, content_type = "application/x-www-form-urlencoded", description = "`token`, optional `token_type_hint`; client credentials by Basic or in the body"),
+    request_body(content = crate::schemas::TokenReference, content_type = "application/x-www-form-urlencoded", description = "`token`, optional `token_type_hint`; client credentials by Basic or in the body"),
     responses(
         (status = 200, description = "RFC 7662 answer: `{\"active\": false}`, or `active: true` with scope, client_id, token_type, exp, iat, nbf, sub, aud, iss, jti", body = Introspection),
         (status = 400, description = "invalid_request (no token, repeated parameter, not a form)"),
@@ -87,37 +86,26 @@ pub(crate) async fn introspect(
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    let scopes = &caller.allowance.scopes;
-    if !scopes
-        .iter()
-        .any(|s| s.as_str() == INTROSPECT_SCOPE || s.as_str() == "gatepass:admin")
-    {
+    if !caller.allowance.scopes.grants(INTROSPECT_SCOPE) {
         return TokenError::NotPermitted.to_response();
     }
     let now = service.clock.now().unix_timestamp();
     let Some(claims) = service.keys.ring().verify(&token, &service.settings.issuer, now) else {
         return answer(None);
     };
-    let Some(secret_id) = claims.secret_id.clone() else {
-        return answer(None);
-    };
-    let (jti, client_id) = (claims.jti.clone(), claims.client_id.clone());
+    let (jti, client_id, secret_id) = (claims.jti.clone(), claims.client_id.clone(), claims.secret_id.clone());
     let standing = service
         .db
         .run_read(move |conn| {
-            if gatepass_store::revoked_tokens::is_revoked(conn, &jti)? {
-                return Ok(None);
-            }
-            gatepass_store::credentials::find_by_secret_id(conn, &client_id, &secret_id)
+            gatepass_store::credentials::token_standing(conn, &jti, &client_id, secret_id.as_deref(), now)
         })
-        .await
-        .and_then(|record| record.as_ref().map(Credential::from_record).transpose());
+        .await;
     match standing {
-        Ok(Some(credential)) if credential.standing(now).is_ok() => answer(Some(claims)),
-        Ok(_) => answer(None),
+        Ok(Ok(_)) => answer(Some(claims)),
+        Ok(Err(_)) => answer(None),
         Err(error) => {
             log::error!("introspection fault cause={error}");
-            TokenError::fault(&error.to_string()).to_response()
+            TokenError::fault(&error.into()).to_response()
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod master_key;
 mod metadata;
 pub mod metrics;
 mod revocation;
+mod schemas;
 pub mod sign_in;
 pub mod throttle;
 pub mod token_request;

@@ -23,7 +23,7 @@ fn done() -> HttpResponse {
 
 /// Revoke one of the caller's own access tokens.
 #[utoipa::path(post, path = "/oauth2/revoke", tag = "oauth2",
-    request_body(content = crate::http::TokenReference, content_type = "application/x-www-form-urlencoded", description = "`token`, optional `token_type_hint`; client credentials by Basic or in the body"),
+    request_body(content = crate::schemas::TokenReference, content_type = "application/x-www-form-urlencoded", description = "`token`, optional `token_type_hint`; client credentials by Basic or in the body"),
     responses(
         (status = 200, description = "Revoked, or nothing to do (expired, unknown or malformed token: RFC 7009 §2.2)"),
         (status = 400, description = "invalid_request (no token, repeated parameter, not a form, two Authorization headers); unauthorized_client (a token of another client: RFC 7009 §2.1)"),
@@ -72,7 +72,7 @@ pub(crate) async fn revoke(req: HttpRequest, payload: web::Payload, service: web
         }
         Err(error) => {
             log::error!("revocation fault cause={error}");
-            TokenError::fault(&error.to_string()).to_response()
+            TokenError::fault(&error.into()).to_response()
         }
     }
 }

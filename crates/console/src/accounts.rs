@@ -3,8 +3,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use gatepass_admin::access::{DirectoryRead, ServiceAccountsWrite};
-use gatepass_admin::roles::{self, CreateRole};
-use gatepass_admin::service_accounts::{self, ChangeServiceAccount, CreateServiceAccount};
+use gatepass_admin::requests::{ChangeServiceAccount, CreateRole, CreateServiceAccount};
+use gatepass_admin::roles;
+use gatepass_admin::service_accounts;
 use maud::html;
 
 use super::pages::{Flash, Nav, button_form, csrf, items, page, table, text};

@@ -3,9 +3,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use gatepass_admin::access::{ClientsRead, ClientsWrite};
-use gatepass_admin::clients::{self, ChangeClient, CreateClient, ListQuery};
+use gatepass_admin::clients::{self, ListQuery};
 use gatepass_admin::problem::{AdminError, invalid};
-use gatepass_admin::secrets::{self, CreateSecret};
+use gatepass_admin::requests::{ChangeClient, CreateClient, CreateSecret};
+use gatepass_admin::secrets;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;

@@ -41,7 +41,7 @@ pub use error::ParseError;
 pub use ids::{ClientId, Kid};
 pub use master_key::MasterKey;
 pub use request_id::RequestId;
-pub use scopes::{Scope, ScopeSet};
+pub use scopes::{ADMIN_SCOPE, Scope, ScopeSet};
 pub use secrets::{ClientSecret, KEY_PREFIX_LEN, SecretHash, SecretPepper, SecretPrefix};
 pub use standing::{Lapse, Standing};
 pub use timestamps::{format_utc, parse_utc};

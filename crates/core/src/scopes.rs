@@ -46,6 +46,10 @@ impl<'de> Deserialize<'de> for Scope {
     }
 }
 
+/// Gatepass's own top scope: it grants every scope (every admin operation, and the power
+/// to grant any scope to others).
+pub const ADMIN_SCOPE: &str = "gatepass:admin";
+
 /// A set of scopes; written as space-separated tokens (the `scope` parameter and claim).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -75,6 +79,11 @@ impl ScopeSet {
     /// Whether the set holds `scope`.
     pub fn contains(&self, scope: &str) -> bool {
         self.0.iter().any(|s| s.0 == scope)
+    }
+
+    /// Whether the set grants `scope`: holds it, or holds [`ADMIN_SCOPE`].
+    pub fn grants(&self, scope: &str) -> bool {
+        self.contains(scope) || self.contains(ADMIN_SCOPE)
     }
 
     /// Whether the set is empty.
@@ -115,6 +124,15 @@ mod tests {
         let set = ScopeSet::parse("sites:read scripts:write gatepass:admin").unwrap();
         assert_eq!(set.to_string(), "gatepass:admin scripts:write sites:read");
         assert_eq!(ScopeSet::parse("").unwrap(), ScopeSet::default());
+    }
+
+    #[test]
+    fn a_set_grants_what_it_holds_and_the_admin_scope_grants_everything() {
+        let reader = ScopeSet::parse("gatepass:introspect sites:read").unwrap();
+        assert!(reader.grants("gatepass:introspect") && reader.grants("sites:read"));
+        assert!(!reader.grants("gatepass:clients:read"));
+        let admin = ScopeSet::parse(ADMIN_SCOPE).unwrap();
+        assert!(admin.grants("gatepass:introspect") && admin.grants("sites:read"));
     }
 
     #[test]

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use actix_web::web;
 use gatepass_admin::access::Operator;
 use gatepass_admin::audit::AuditQuery;
-use gatepass_admin::clients::{ChangeClient, CreateClient, ListQuery};
+use gatepass_admin::clients::ListQuery;
 use gatepass_admin::keys::{self, Rotated};
 use gatepass_admin::problem::AdminError;
-use gatepass_admin::roles::{ChangeRole, CreateRole};
-use gatepass_admin::secrets::CreateSecret;
-use gatepass_admin::service_accounts::{ChangeServiceAccount, CreateServiceAccount};
+use gatepass_admin::requests::{
+    ChangeClient, ChangeRole, ChangeServiceAccount, CreateClient, CreateRole, CreateSecret, CreateServiceAccount,
+};
 use gatepass_admin::{AdminState, Callers, Outcome, clients, export, roles, secrets, service_accounts};
 use serde::Serialize;
 use serde_json::{Value, json};

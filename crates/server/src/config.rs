@@ -13,8 +13,6 @@ use gatepass_store::DatabaseSettings;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::tls::TlsFiles;
-
 /// The defaults, documented, built into the binary.
 pub const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
@@ -407,6 +405,19 @@ impl Settings {
     pub fn master_key_file(&self) -> Option<&Path> {
         (!self.secrets.master_key_file.is_empty()).then(|| Path::new(&self.secrets.master_key_file))
     }
+}
+
+/// Where a listener's certificate chain and key are, and the configuration keys naming them.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// PEM file with the certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// The configuration key of `cert`, for messages, e.g. `server.tls_cert_file`.
+    pub cert_setting: &'static str,
+    /// The configuration key of `key`, for messages, e.g. `server.tls_key_file`.
+    pub key_setting: &'static str,
 }
 
 #[cfg(test)]

@@ -17,20 +17,7 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::config::{ConfigError, Settings};
-
-/// Where a listener's certificate chain and key are, and the configuration keys naming them.
-#[derive(Clone, Debug)]
-pub struct TlsFiles {
-    /// PEM file with the certificate chain, leaf first.
-    pub cert: PathBuf,
-    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1).
-    pub key: PathBuf,
-    /// The configuration key of `cert`, for messages, e.g. `server.tls_cert_file`.
-    pub cert_setting: &'static str,
-    /// The configuration key of `key`, for messages, e.g. `server.tls_key_file`.
-    pub key_setting: &'static str,
-}
+use crate::config::{ConfigError, Settings, TlsFiles};
 
 /// A listener's current certificate, as TLS handshakes see it.
 #[derive(Debug)]

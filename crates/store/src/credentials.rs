@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use gatepass_core::policy::allowed_scopes;
-use gatepass_core::{ScopeSet, Standing};
+use gatepass_core::{Lapse, ScopeSet, Standing};
 
 use crate::clients::ClientRow;
 use crate::roles::RoleRow;
@@ -83,6 +83,69 @@ pub fn find_by_secret_id(
         .first::<(SecretRow, ClientRow)>(conn)
         .optional()?;
     complete(conn, found)
+}
+
+/// Every secret of `client_id`, each with its client and service account (oldest first).
+pub fn of_client(conn: &mut Conn, client_id: &str) -> Result<Vec<CredentialRecord>, StoreError> {
+    let found = client_secrets::table
+        .inner_join(clients::table)
+        .filter(client_secrets::client_id.eq(client_id))
+        .order(client_secrets::created_at.asc())
+        .select((SecretRow::as_select(), ClientRow::as_select()))
+        .load::<(SecretRow, ClientRow)>(conn)?;
+    let mut records = Vec::with_capacity(found.len());
+    for pair in found {
+        records.extend(complete(conn, Some(pair))?);
+    }
+    Ok(records)
+}
+
+/// Why an issued token no longer stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenLapse {
+    /// Its `jti` was revoked (RFC 7009).
+    Revoked,
+    /// It names no credential (issued before tokens named one), or its credential is gone.
+    CredentialGone,
+    /// Its credential, client or service account no longer stands.
+    Credential(Lapse),
+}
+
+impl TokenLapse {
+    /// The reason as the logs and the audit log write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoked => "token_revoked",
+            Self::CredentialGone => "credential_gone",
+            Self::Credential(lapse) => lapse.as_str(),
+        }
+    }
+}
+
+/// Whether a token issued to `client_id` from the secret `secret_id` (its `secret_id`
+/// claim), with `jti`, still stands at `now`: not revoked, and its secret, client and service
+/// account all still usable. The one rule the admin API, the console and introspection
+/// share; the record is what the credential allows now.
+pub fn token_standing(
+    conn: &mut Conn,
+    jti: &str,
+    client_id: &str,
+    secret_id: Option<&str>,
+    now: i64,
+) -> Result<Result<CredentialRecord, TokenLapse>, StoreError> {
+    if crate::revoked_tokens::is_revoked(conn, jti)? {
+        return Ok(Err(TokenLapse::Revoked));
+    }
+    let Some(secret_id) = secret_id else {
+        return Ok(Err(TokenLapse::CredentialGone));
+    };
+    let Some(record) = find_by_secret_id(conn, client_id, secret_id)? else {
+        return Ok(Err(TokenLapse::CredentialGone));
+    };
+    Ok(match record.standing().check(now) {
+        Ok(()) => Ok(record),
+        Err(lapse) => Err(TokenLapse::Credential(lapse)),
+    })
 }
 
 /// Adds the service account and its roles to a secret and its client.

@@ -26,13 +26,44 @@ pub enum StoreError {
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     /// The database work panicked: a bug of ours (500), not an outage (503).
-    #[error("bug: database work panicked: {0}")]
+    #[error("database work panicked: {0}")]
     Panicked(String),
 }
 
-impl StoreError {
-    /// How the message of [`StoreError::Panicked`] starts, for callers that carry errors as text.
-    pub const BUG: &'static str = "bug:";
+/// A fault of ours as it travels past the store (cloneable: one failed load answers every
+/// request that waited on it), sorted by what the caller should answer.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum Fault {
+    /// The database (or something it needs) does not answer now: 503 with `Retry-After`; the
+    /// same request may succeed later.
+    #[error("{0}")]
+    Outage(String),
+    /// A bug of ours or data the code cannot read: 500; retrying will not help.
+    #[error("{0}")]
+    Bug(String),
+}
+
+impl Fault {
+    /// Whether this is an outage (503) rather than a bug (500).
+    pub fn is_outage(&self) -> bool {
+        matches!(self, Self::Outage(_))
+    }
+}
+
+impl From<StoreError> for Fault {
+    fn from(error: StoreError) -> Self {
+        let message = error.to_string();
+        match error {
+            StoreError::UnsupportedUrl(_)
+            | StoreError::Unavailable(_)
+            | StoreError::Busy
+            | StoreError::Query(_)
+            | StoreError::Migration(_) => Self::Outage(message),
+            // A constraint refusing a write where none was expected is a bug of ours, like
+            // a row the code cannot read back.
+            StoreError::Conflict(_) | StoreError::Corrupt(_) | StoreError::Panicked(_) => Self::Bug(message),
+        }
+    }
 }
 
 impl From<DieselError> for StoreError {

@@ -34,7 +34,7 @@ pub mod signing_keys;
 pub mod testing;
 
 pub use database::{Backend, Conn, Database, DatabaseSettings};
-pub use error::StoreError;
+pub use error::{Fault, StoreError};
 
 /// A named lock that serialises one class of writes across every node sharing the database
 /// (docs/architecture.md, "Invariants under concurrency").

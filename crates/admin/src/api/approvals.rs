@@ -4,8 +4,9 @@ use actix_web::{HttpResponse, web};
 
 use crate::AdminState;
 use crate::access::{Admin, Caller, DirectoryRead};
-use crate::four_eyes::{self, Approval, ApprovalQuery};
+use crate::four_eyes::{self, ApprovalQuery};
 use crate::problem::AdminError;
+use crate::views::Approval;
 use crate::views::Page;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

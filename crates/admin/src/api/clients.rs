@@ -3,11 +3,13 @@
 use actix_web::{HttpResponse, web};
 
 use super::{changed, created};
+use crate::AdminState;
 use crate::access::{Caller, ClientsRead, ClientsWrite};
-use crate::clients::{self, ChangeClient, CreateClient, ListQuery};
+use crate::clients::{self, ListQuery};
 use crate::problem::{AdminError, Body};
+use crate::requests::{ChangeClient, CreateClient};
+use crate::views::Approval;
 use crate::views::{Client, CreatedClient, Page};
-use crate::{AdminState, four_eyes::Approval};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

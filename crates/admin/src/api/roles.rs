@@ -5,9 +5,10 @@ use actix_web::{HttpResponse, web};
 use super::{changed, created};
 use crate::AdminState;
 use crate::access::{Caller, DirectoryRead, ServiceAccountsWrite};
-use crate::four_eyes::Approval;
 use crate::problem::{AdminError, Body};
-use crate::roles::{self, ChangeRole, CreateRole};
+use crate::requests::{ChangeRole, CreateRole};
+use crate::roles;
+use crate::views::Approval;
 use crate::views::{Page, Role};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -5,9 +5,10 @@ use actix_web::{HttpResponse, web};
 use super::created;
 use crate::AdminState;
 use crate::access::{Caller, ClientsRead, ClientsWrite};
-use crate::four_eyes::Approval;
 use crate::problem::{AdminError, Body};
-use crate::secrets::{self, CreateSecret, DeleteQuery};
+use crate::requests::CreateSecret;
+use crate::secrets::{self, DeleteQuery};
+use crate::views::Approval;
 use crate::views::{CreatedSecret, Page, Secret};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -5,9 +5,10 @@ use actix_web::{HttpResponse, web};
 use super::{changed, created};
 use crate::AdminState;
 use crate::access::{Caller, DirectoryRead, ServiceAccountsWrite};
-use crate::four_eyes::Approval;
 use crate::problem::{AdminError, Body};
-use crate::service_accounts::{self, ChangeServiceAccount, CreateServiceAccount};
+use crate::requests::{ChangeServiceAccount, CreateServiceAccount};
+use crate::service_accounts;
+use crate::views::Approval;
 use crate::views::{Page, ServiceAccount};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

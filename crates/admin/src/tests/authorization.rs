@@ -6,8 +6,9 @@ use serde_json::Value;
 
 use super::setup_client;
 use crate::access::ClientsWrite;
-use crate::clients::{self, ChangeClient, CreateClient};
+use crate::clients;
 use crate::problem::AdminError;
+use crate::requests::{ChangeClient, CreateClient};
 use crate::testing::{Bench, text};
 
 async fn view(bench: &Bench, client_id: &str) -> Value {

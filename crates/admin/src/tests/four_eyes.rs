@@ -6,11 +6,13 @@ use serde_json::{Value, json};
 
 use super::{setup_account, setup_admin, setup_client};
 use crate::access::{Admin, ClientsWrite, ServiceAccountsWrite};
-use crate::clients::{self, ChangeClient, CreateClient};
+use crate::clients;
 use crate::four_eyes::{self, ApprovalQuery};
 use crate::problem::AdminError;
-use crate::roles::{self, CreateRole};
-use crate::service_accounts::{self, ChangeServiceAccount};
+use crate::requests::{ChangeClient, CreateClient};
+use crate::requests::{ChangeServiceAccount, CreateRole};
+use crate::roles;
+use crate::service_accounts;
 use crate::testing::{Bench, ISSUER, done, filed, text};
 
 /// A request `requester` files: a new role `name` with a `gatepass:*` scope.

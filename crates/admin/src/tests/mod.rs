@@ -13,9 +13,11 @@ mod races;
 use serde_json::Value;
 
 use crate::access::ServiceAccountsWrite;
-use crate::clients::{self, CreateClient};
-use crate::four_eyes::Gate;
-use crate::service_accounts::{self, CreateServiceAccount};
+use crate::clients;
+use crate::gate::Gate;
+use crate::requests::CreateClient;
+use crate::requests::CreateServiceAccount;
+use crate::service_accounts;
 use crate::testing::{Bench, text};
 
 /// Makes a client as the operator, past four-eyes (test setup, not the rule under test);

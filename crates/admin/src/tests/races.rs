@@ -11,10 +11,12 @@ use tokio::sync::Barrier;
 
 use super::{setup_admin, setup_client, standing_admins};
 use crate::access::{Admin, ClientsWrite};
-use crate::clients::{self, ChangeClient, CreateClient};
+use crate::clients;
 use crate::four_eyes;
 use crate::problem::AdminError;
-use crate::secrets::{self, CreateSecret};
+use crate::requests::CreateSecret;
+use crate::requests::{ChangeClient, CreateClient};
+use crate::secrets;
 use crate::testing::{Bench, filed, text};
 
 /// Rounds per race: enough that an unprotected rule breaks in nearly every run on PostgreSQL.
