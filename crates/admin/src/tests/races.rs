@@ -63,7 +63,44 @@ async fn secret_count(bench: &Bench, client_id: &str) -> usize {
         .len()
 }
 
+async fn request_status(bench: &Bench, id: &str) -> String {
+    let id = id.to_owned();
+    bench
+        .with_conn(move |conn| gatepass_store::approvals::get(conn, &id))
+        .await
+        .map(|row| row.status)
+        .unwrap_or_default()
+}
+
 both_backends! {
+    async fn approving_a_change_while_its_target_is_deleted_never_approves_nothing(backend) {
+        let Some(bench) = Bench::new(backend, true) else { return };
+        let (requester, decider) = (setup_admin(&bench, None).await, setup_admin(&bench, None).await);
+        let as_requester = bench.as_client::<ClientsWrite>(&requester).await;
+        let as_decider = bench.as_client::<Admin>(&decider).await;
+        let deleter = bench.as_client::<ClientsWrite>(&decider).await;
+        for round in 0..ROUNDS {
+            let target = setup_admin(&bench, None).await;
+            let request = filed(secrets::create(&bench.state, &as_requester, target.clone(), CreateSecret::default()).await);
+            let (approved, deleted) = race(
+                four_eyes::approve(&bench.state, &as_decider, request.clone()),
+                clients::delete(&bench.state, &deleter, target.clone()),
+            )
+            .await;
+            assert!(deleted.is_ok(), "round {round}: {:?}", deleted.err());
+            let status = request_status(&bench, &request).await;
+            match approved {
+                Ok(_) => assert_eq!(status, "approved", "round {round}"),
+                Err(error) => {
+                    assert!(matches!(error, AdminError::Conflict(_)), "round {round}: {error:?}");
+                    assert_eq!(status, "pending", "round {round}: a failed approval leaves the request pending");
+                }
+            }
+            assert_eq!(secret_count(&bench, &target).await, 0, "round {round}: nothing left of the target");
+        }
+    }
+
+
     async fn two_last_admins_disabling_each_other_leave_one_standing(backend) {
         let Some(bench) = Bench::new(backend, false) else { return };
         let mut earlier = Vec::new();
