@@ -8,11 +8,12 @@ use gatepass_core::policy::allowed_scopes;
 use gatepass_core::{ClientId, ClientSecret};
 use gatepass_store::clients::{self, ClientFilter, ClientRow};
 use gatepass_store::secrets::SecretRow;
-use gatepass_store::{Conn, audit, service_accounts};
+use gatepass_store::{Conn, service_accounts};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::access::{Caller, ClientsRead, ClientsWrite, Principal};
+use crate::events::{self, Event};
 use crate::gate::{self, Gate};
 use crate::problem::{AdminError, invalid};
 use crate::reach::{self, gatepass, keeping_an_admin};
@@ -116,7 +117,7 @@ pub(crate) fn create_in(
     };
     clients::insert(conn, &client)?;
     gatepass_store::secrets::insert(conn, &secret_row)?;
-    audit::append(conn, &[actor.event(ctx.now, "client.created", &client.client_id)])?;
+    events::record(conn, ctx.now, actor, Event::ClientCreated(&client.client_id))?;
     Ok(Outcome::Done(CreatedClient {
         client: Client::of(&client, ctx.now),
         secret: Secret::of(&secret_row, ctx.moment()),
@@ -282,7 +283,7 @@ pub(crate) fn change_in(
     row.updated_at = ctx.now;
     keeping_an_admin(conn, ctx.now, |conn| {
         clients::update(conn, &row)?;
-        audit::append(conn, &[actor.event(ctx.now, "client.changed", &row.client_id)])?;
+        events::record(conn, ctx.now, actor, Event::ClientChanged(&row.client_id))?;
         Ok(())
     })?;
     Ok(Outcome::Done(Client::of(&row, ctx.now)))
@@ -311,7 +312,7 @@ pub async fn delete(state: &AdminState, caller: &Caller<ClientsWrite>, client_id
             actor.may_act_on(&reach::client_reach(conn, &row)?)?;
             keeping_an_admin(conn, ctx.now, |conn| {
                 clients::delete(conn, &client_id)?;
-                audit::append(conn, &[actor.event(ctx.now, "client.deleted", &client_id)])?;
+                events::record(conn, ctx.now, actor, Event::ClientDeleted(&client_id))?;
                 Ok(())
             })
         })

@@ -6,12 +6,13 @@
 
 use gatepass_core::Standing;
 use gatepass_store::approvals::{self, ApprovalRow};
-use gatepass_store::{Conn, audit, clients, service_accounts as accounts};
+use gatepass_store::{Conn, clients, service_accounts as accounts};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::access::{Admin, Caller, DirectoryRead, Principal};
+use crate::events::{self, Event};
 use crate::gate::Gate;
 use crate::problem::AdminError;
 use crate::requests::PendingChange;
@@ -140,7 +141,7 @@ pub async fn approve(state: &AdminState, caller: &Caller<Admin>, id: String) -> 
                     "the change can no longer be made ({other}); the request stays pending"
                 )),
             })?;
-            audit::append(conn, &[actor.event(ctx.now, "approval.approved", &id)])?;
+            events::record(conn, ctx.now, actor, Event::ApprovalApproved(&id))?;
             Ok(serde_json::json!({ "approval": id, "status": "approved", "result": result }))
         })
         .await
@@ -154,7 +155,7 @@ pub async fn reject(state: &AdminState, caller: &Caller<Admin>, id: String) -> R
             if !approvals::decide(conn, &id, "rejected", &actor.client_id, ctx.now)? {
                 return Err(AdminError::Conflict("the request was decided meanwhile".into()));
             }
-            audit::append(conn, &[actor.event(ctx.now, "approval.rejected", &id)])?;
+            events::record(conn, ctx.now, actor, Event::ApprovalRejected(&id))?;
             row.status = "rejected".into();
             row.decided_by = Some(actor.client_id.clone());
             row.decided_at = Some(ctx.now);

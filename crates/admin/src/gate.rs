@@ -2,10 +2,11 @@
 //! change that creates or widens a path to a `gatepass:*` scope is filed as a
 //! [`PendingChange`] instead of carried out. Deciding the request is [`crate::four_eyes`].
 
+use gatepass_store::Conn;
 use gatepass_store::approvals::{self, ApprovalRow};
-use gatepass_store::{Conn, audit};
 
 use crate::access::Principal;
+use crate::events::{self, Event};
 use crate::problem::AdminError;
 use crate::requests::PendingChange;
 use crate::views::Approval;
@@ -48,6 +49,6 @@ pub(crate) fn file<T>(
         requested_by_service_account: actor.service_account_id().map(str::to_owned),
     };
     approvals::insert(conn, &row)?;
-    audit::append(conn, &[actor.event(ctx.now, "approval.requested", &row.id)])?;
+    events::record(conn, ctx.now, actor, Event::ApprovalRequested(&row.id))?;
     Ok(Outcome::Pending(Box::new(Approval::of(&row, None))))
 }

@@ -6,12 +6,13 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use gatepass_store::{Conn, audit};
+use gatepass_store::Conn;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AdminState;
 use crate::access::{Caller, KeysRead, KeysWrite};
+use crate::events::{self, Event};
 use crate::problem::AdminError;
 use crate::views::date;
 
@@ -103,7 +104,7 @@ pub async fn rotate(state: &AdminState, caller: &Caller<KeysWrite>) -> Result<Ro
             move |conn, ctx, actor| {
                 let rotation = keys.rotate(conn, ctx.now)?;
                 if let Rotation::Scheduled(_) = rotation {
-                    audit::append(conn, &[actor.event(ctx.now, "signing_key.rotated", "signing-keys")])?;
+                    events::record(conn, ctx.now, actor, Event::SigningKeyRotated)?;
                 }
                 Ok(rotation)
             },

@@ -11,6 +11,7 @@ pub mod access;
 mod api;
 pub mod audit;
 pub mod clients;
+mod events;
 pub mod export;
 pub mod fields;
 pub mod four_eyes;
@@ -66,9 +67,6 @@ pub struct AdminState {
     pub keys: Arc<dyn keys::KeySchedule>,
     /// Now.
     pub clock: Arc<dyn Clock>,
-    /// Called after every committed change, so this node's token endpoint stops trusting the
-    /// credentials it cached (a revoked secret is refused at once).
-    pub on_change: Box<dyn Fn() + Send + Sync>,
 }
 
 /// How the admin API learns who is calling.
@@ -168,8 +166,8 @@ impl AdminState {
     /// ([`Lock::Admin`](gatepass_store::Lock::Admin)) from its first statement: its checks,
     /// its change and its audit event commit together or not at all, and no other admin
     /// write on any node runs between its reads and its writes. An authorization refusal is
-    /// recorded in the audit log (`action` on `target`, outcome `refused`); after a change
-    /// this node's credential cache is cleared.
+    /// recorded in the audit log (`action` on `target`, outcome `refused`). Every node's
+    /// credential cache learns of the change from the change feed the command appended to.
     async fn write<C, T: Send + 'static>(
         &self,
         caller: &Caller<C>,
@@ -189,12 +187,10 @@ impl AdminState {
                 ))
             })
             .await?;
-        match &done {
-            Ok(_) => (self.on_change)(),
-            Err(error) if error.is_refusal() => {
-                self.record_refusal(caller.principal(), action, &target, error).await;
-            }
-            Err(_) => {}
+        if let Err(error) = &done
+            && error.is_refusal()
+        {
+            self.record_refusal(caller.principal(), action, &target, error).await;
         }
         done
     }

@@ -2,10 +2,11 @@
 //! scopes: acting on one needs them all.
 
 use gatepass_core::ScopeSet;
+use gatepass_store::Conn;
 use gatepass_store::roles::{self, RoleRow};
-use gatepass_store::{Conn, audit};
 
 use crate::access::{Caller, DirectoryRead, Principal, ServiceAccountsWrite};
+use crate::events::{self, Event};
 use crate::gate::{self, Gate};
 use crate::problem::AdminError;
 use crate::reach::{gatepass, keeping_an_admin};
@@ -52,7 +53,7 @@ pub(crate) fn create_in(
         updated_at: ctx.now,
     };
     roles::insert(conn, &row)?;
-    audit::append(conn, &[actor.event(ctx.now, "role.created", &row.name)])?;
+    events::record(conn, ctx.now, actor, Event::RoleCreated(&row.name))?;
     Ok(Outcome::Done(Role::of(&row)))
 }
 
@@ -116,7 +117,7 @@ pub(crate) fn change_in(
     row.updated_at = ctx.now;
     keeping_an_admin(conn, ctx.now, |conn| {
         roles::update(conn, &row)?;
-        audit::append(conn, &[actor.event(ctx.now, "role.changed", &row.name)])?;
+        events::record(conn, ctx.now, actor, Event::RoleChanged(&row.name))?;
         Ok(())
     })?;
     Ok(Outcome::Done(Role::of(&row)))
@@ -130,7 +131,7 @@ pub async fn delete(state: &AdminState, caller: &Caller<ServiceAccountsWrite>, n
             actor.may_act_on(&stored_scopes(&row)?)?;
             keeping_an_admin(conn, ctx.now, |conn| {
                 roles::delete(conn, &name)?;
-                audit::append(conn, &[actor.event(ctx.now, "role.deleted", &name)])?;
+                events::record(conn, ctx.now, actor, Event::RoleDeleted(&name))?;
                 Ok(())
             })
         })

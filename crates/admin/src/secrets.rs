@@ -3,13 +3,14 @@
 //! to hold everything the client can reach.
 
 use gatepass_core::ClientSecret;
+use gatepass_store::Conn;
 use gatepass_store::secrets::{self, RotationRefused, SecretRow};
-use gatepass_store::{Conn, audit};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::access::{Caller, ClientsRead, ClientsWrite, Principal};
 use crate::clients::find;
+use crate::events::{self, Event};
 use crate::gate::{self, Gate};
 use crate::problem::AdminError;
 use crate::reach::{self, gatepass, keeping_an_admin};
@@ -101,7 +102,7 @@ pub(crate) fn create_in(
             )));
         }
     }
-    audit::append(conn, &[actor.event(ctx.now, "secret.created", &client.client_id)])?;
+    events::record(conn, ctx.now, actor, Event::SecretCreated(&client.client_id))?;
     Ok(Outcome::Done(CreatedSecret {
         secret: Secret::of(&row, ctx.moment()),
         client_secret: secret.expose().to_owned(),
@@ -141,7 +142,7 @@ pub async fn revoke(
             let row = acted_on(conn, actor, &client_id, &secret_id)?;
             keeping_an_admin(conn, ctx.now, |conn| {
                 if secrets::revoke(conn, &secret_id, ctx.now)? {
-                    audit::append(conn, &[actor.event(ctx.now, "secret.revoked", &client_id)])?;
+                    events::record(conn, ctx.now, actor, Event::SecretRevoked(&client_id))?;
                 }
                 Ok(())
             })?;
@@ -169,7 +170,7 @@ pub async fn delete(
             }
             keeping_an_admin(conn, ctx.now, |conn| {
                 secrets::delete(conn, &client_id, &secret_id)?;
-                audit::append(conn, &[actor.event(ctx.now, "secret.deleted", &client_id)])?;
+                events::record(conn, ctx.now, actor, Event::SecretDeleted(&client_id))?;
                 Ok(())
             })
         })

@@ -2,9 +2,10 @@
 //! service account's reach is the union of its roles' scopes: acting on one needs them all.
 
 use gatepass_store::service_accounts::{self, ServiceAccountRow};
-use gatepass_store::{Conn, StoreError, audit};
+use gatepass_store::{Conn, StoreError};
 
 use crate::access::{Caller, DirectoryRead, Principal, ServiceAccountsWrite};
+use crate::events::{self, Event};
 use crate::gate::{self, Gate};
 use crate::problem::AdminError;
 use crate::reach::{self, gatepass, keeping_an_admin};
@@ -51,7 +52,7 @@ pub(crate) fn create_in(
         updated_at: ctx.now,
     };
     service_accounts::insert(conn, &row, &input.roles)?;
-    audit::append(conn, &[actor.event(ctx.now, "service_account.created", &row.id)])?;
+    events::record(conn, ctx.now, actor, Event::ServiceAccountCreated(&row.id))?;
     Ok(Outcome::Done(ServiceAccount::of(&row, input.roles)))
 }
 
@@ -138,7 +139,7 @@ pub(crate) fn change_in(
     row.updated_at = ctx.now;
     keeping_an_admin(conn, ctx.now, |conn| {
         service_accounts::update(conn, &row, &roles)?;
-        audit::append(conn, &[actor.event(ctx.now, "service_account.changed", &row.id)])?;
+        events::record(conn, ctx.now, actor, Event::ServiceAccountChanged(&row.id))?;
         Ok(())
     })?;
     Ok(Outcome::Done(ServiceAccount::of(&row, roles)))
@@ -161,7 +162,7 @@ pub async fn delete(state: &AdminState, caller: &Caller<ServiceAccountsWrite>, i
                         ),
                         other => other.into(),
                     })?;
-                    audit::append(conn, &[actor.event(ctx.now, "service_account.deleted", &id)])?;
+                    events::record(conn, ctx.now, actor, Event::ServiceAccountDeleted(&id))?;
                     Ok(())
                 })
             },

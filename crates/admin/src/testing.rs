@@ -71,7 +71,6 @@ impl Bench {
             admin_audience: ISSUER.to_owned(),
             keys: Arc::new(NoKeys),
             clock: clock.clone(),
-            on_change: Box::new(|| {}),
         };
         Some(Self {
             state,

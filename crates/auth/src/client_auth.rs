@@ -252,9 +252,10 @@ impl TokenService {
     pub(crate) async fn credential(&self, hash: &SecretHash) -> Result<Option<Arc<Credential>>, Fault> {
         let db = self.db.clone();
         let key = hash.0;
-        let known = &self.known;
+        let (known, metrics) = (&self.known, &self.metrics);
         self.credentials
             .get_or_load(hash, || async move {
+                metrics.credential_read();
                 let record = db
                     .run_read(move |conn| gatepass_store::credentials::find_by_hash(conn, &key))
                     .await?;

@@ -1,16 +1,10 @@
 //! Client authentication: what a presented secret proves, and why it may not.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
-
-use time::OffsetDateTime;
-use tokio::sync::OnceCell;
-
 use gatepass_core::policy::ClientAllowance;
-use gatepass_core::{Audience, Clock, Lapse, SecretHash, Standing};
+use gatepass_core::{Audience, Lapse, SecretHash, Standing};
+use gatepass_store::StoreError;
 use gatepass_store::credentials::CredentialRecord;
-use gatepass_store::{Fault, StoreError};
+use gatepass_store::outbox::Subject;
 
 /// Why client authentication failed. The caller always sees the same `invalid_client`;
 /// the audit log sees this.
@@ -78,8 +72,8 @@ impl From<Lapse> for Rejection {
     }
 }
 
-/// What the token endpoint needs to know about a stored secret, prepared once and
-/// cached briefly so the hot path does not touch the database.
+/// What the token endpoint needs to know about a stored secret, prepared once and cached
+/// until it changes ([`crate::credential_cache`]), so the hot path does not touch the database.
 #[derive(Clone, Debug)]
 pub struct Credential {
     /// The client the secret belongs to.
@@ -140,108 +134,31 @@ impl Credential {
         self.standing(now)
     }
 
+    /// Whether a change of `subject` can change what this credential may do.
+    pub fn depends_on(&self, subject: &Subject) -> bool {
+        match subject {
+            Subject::Client(id) => self.client_id == *id,
+            Subject::ServiceAccount(id) => self.service_account.as_deref() == Some(id.as_str()),
+            Subject::Role(name) => self.roles.iter().any(|role| role == name),
+        }
+    }
+
     /// Whether the secret, its client and service account are usable at `now`.
     pub fn standing(&self, now: i64) -> Result<(), Rejection> {
         self.standing.check(now).map_err(Rejection::from)
     }
 }
 
-/// Recently read credentials by secret hash. An entry is fresh for `ttl` (default 500 ms) by
-/// the server's clock, which bounds how long a revocation made elsewhere (another node, the
-/// CLI) takes to bite. Failed lookups are not cached. Concurrent misses for one hash share
-/// one database read, so an entry expiring under load does not send every in-flight request
-/// to the database.
-pub struct CredentialCache {
-    entries: moka::sync::Cache<[u8; 32], Entry>,
-    loading: Mutex<HashMap<[u8; 32], Arc<OnceCell<Loaded>>>>,
-    ttl: Duration,
-    clock: Arc<dyn Clock>,
-}
-
-/// A credential and when it was read, by the clock.
-#[derive(Clone)]
-struct Entry {
-    credential: Arc<Credential>,
-    read_at: OffsetDateTime,
-}
-
-/// What one shared load produced: the credential, none, or the store's fault.
-type Loaded = Result<Option<Arc<Credential>>, Fault>;
-
-/// How long past its freshness an entry may stay in memory (bounded by the capacity
-/// anyway): freshness is judged by the clock, this only gives the memory back.
-const KEEP_STALE: Duration = Duration::from_secs(60);
-
-impl CredentialCache {
-    /// A cache whose entries are fresh for `ttl` by `clock`.
-    pub fn new(ttl: Duration, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            entries: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(ttl + KEEP_STALE)
-                .build(),
-            loading: Mutex::new(HashMap::new()),
-            ttl,
-            clock,
-        }
-    }
-
-    /// Drops every cached credential, so the next request of each reads the database again.
-    pub fn clear(&self) {
-        self.entries.invalidate_all();
-    }
-
-    /// The cached credential for `hash`, if there is one still fresh.
-    pub fn get(&self, hash: &SecretHash) -> Option<Arc<Credential>> {
-        let entry = self.entries.get(&hash.0)?;
-        (self.clock.now() - entry.read_at < self.ttl).then_some(entry.credential)
-    }
-
-    /// The credential for `hash`, loading it with `load` on a miss. Callers that miss
-    /// while a load is in flight wait for that load instead of starting their own.
-    pub async fn get_or_load<F, Fut>(&self, hash: &SecretHash, load: F) -> Loaded
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Option<Credential>, StoreError>>,
-    {
-        if let Some(found) = self.get(hash) {
-            return Ok(Some(found));
-        }
-        let cell = {
-            let mut loading = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
-            Arc::clone(loading.entry(hash.0).or_default())
-        };
-        let loaded = cell
-            .get_or_init(|| async {
-                let loaded = load().await.map(|found| found.map(Arc::new)).map_err(Fault::from);
-                if let Ok(Some(credential)) = &loaded {
-                    let entry = Entry {
-                        credential: Arc::clone(credential),
-                        read_at: self.clock.now(),
-                    };
-                    self.entries.insert(hash.0, entry);
-                }
-                loaded
-            })
-            .await
-            .clone();
-        let mut loading = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
-        if loading.get(&hash.0).is_some_and(|current| Arc::ptr_eq(current, &cell)) {
-            loading.remove(&hash.0);
-        }
-        loaded
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use gatepass_store::clients::ClientRow;
     use gatepass_store::roles::RoleRow;
     use gatepass_store::secrets::SecretRow;
     use gatepass_store::service_accounts::ServiceAccountRow;
 
-    fn record() -> CredentialRecord {
+    /// A stored credential: secret `s1` (hash 7s) of client `c1`, scopes `a b`, no account.
+    pub(crate) fn record() -> CredentialRecord {
         CredentialRecord {
             secret: SecretRow {
                 id: "s1".into(),
@@ -312,56 +229,6 @@ mod tests {
                 Err(reason)
             );
         }
-    }
-
-    #[tokio::test]
-    async fn concurrent_misses_share_one_load_and_failures_are_not_cached() {
-        let clock = Arc::new(gatepass_core::ManualClock::new(
-            time::macros::datetime!(2026-12-01 12:00 UTC),
-        ));
-        let cache = Arc::new(CredentialCache::new(Duration::from_secs(60), clock.clone()));
-        let loads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let hash = SecretHash([7; 32]);
-        let mut waiting = tokio::task::JoinSet::new();
-        for _ in 0..20 {
-            let (cache, loads) = (Arc::clone(&cache), Arc::clone(&loads));
-            waiting.spawn(async move {
-                cache
-                    .get_or_load(&hash, || async move {
-                        loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        // Keeps this load in flight while the other 19 callers arrive: a race
-                        // widener (what it waits for is the scheduler, not time).
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        Credential::from_record(&record()).map(Some)
-                    })
-                    .await
-            });
-        }
-        while let Some(done) = waiting.join_next().await {
-            assert!(done.unwrap().unwrap().is_some());
-        }
-        assert_eq!(loads.load(std::sync::atomic::Ordering::SeqCst), 1);
-
-        let other = SecretHash([9; 32]);
-        let failed = cache.get_or_load(&other, || async { Err(StoreError::Busy) }).await;
-        assert!(failed.is_err());
-        assert!(
-            cache
-                .get_or_load(&other, || async { Ok(None) })
-                .await
-                .unwrap()
-                .is_none(),
-            "the error was not cached"
-        );
-        assert!(cache.get(&other).is_none(), "absence is not cached");
-
-        // Fresh for exactly the ttl by the clock, then read again.
-        clock.advance(time::Duration::seconds(59));
-        assert!(cache.get(&hash).is_some(), "fresh within the ttl");
-        clock.advance(time::Duration::seconds(1));
-        assert!(cache.get(&hash).is_none(), "stale once the ttl has passed on the clock");
-        let reloaded = cache.get_or_load(&hash, || async { Ok(None) }).await.unwrap();
-        assert!(reloaded.is_none(), "a stale entry is read again, not served");
     }
 
     #[test]

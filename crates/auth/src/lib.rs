@@ -15,7 +15,9 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod change_feed;
 pub mod client_auth;
+pub mod credential_cache;
 pub mod credentials;
 pub mod error;
 pub mod failures;
@@ -44,7 +46,8 @@ use gatepass_store::Database;
 use oxide_auth::primitives::registrar::RegisteredUrl;
 
 use crate::audit::AuditLog;
-use crate::credentials::CredentialCache;
+use crate::change_feed::{FeedPosition, FeedSettings};
+use crate::credential_cache::{CacheSettings, CredentialCache};
 use crate::failures::FailureAggregator;
 use crate::keys::KeyManager;
 use crate::known_clients::KnownClients;
@@ -59,8 +62,10 @@ pub struct TokenSettings {
     pub issuer: String,
     /// Token lifetime when the client has no override (seconds).
     pub default_ttl_seconds: i64,
-    /// How long a credential read from the database is trusted before it is read again.
-    pub credential_cache_ttl: Duration,
+    /// The credential cache: how long entries live, how many, how long they serve stale.
+    pub cache: CacheSettings,
+    /// The change feed: how often it is read, how long it is kept.
+    pub feed: FeedSettings,
     /// Largest token request body accepted (bytes).
     pub body_limit: usize,
     /// Limits on failed client authentication.
@@ -73,6 +78,8 @@ pub struct TokenService {
     keys: Arc<KeyManager>,
     pepper: SecretPepper,
     credentials: CredentialCache,
+    feed: FeedSettings,
+    feed_position: FeedPosition,
     audit: AuditLog,
     usage: Arc<UsageRecorder>,
     throttle: Throttle,
@@ -118,7 +125,9 @@ impl TokenService {
             db,
             keys,
             pepper: master_key.secret_pepper(),
-            credentials: CredentialCache::new(settings.credential_cache_ttl, Arc::clone(&clock)),
+            credentials: CredentialCache::new(settings.cache, Arc::clone(&clock)),
+            feed: settings.feed,
+            feed_position: FeedPosition::default(),
             throttle: Throttle::new(settings.failure_limits, Arc::clone(&clock)),
             failures: FailureAggregator::new(settings.failure_limits.window),
             known: KnownClients::default(),
@@ -132,13 +141,6 @@ impl TokenService {
             clock,
             redirect_placeholder,
         })
-    }
-
-    /// Forgets the credentials read from the database, after an admin change on this node
-    /// (other nodes see it within `credential_cache_ttl`).
-    pub fn forget_credentials(&self) {
-        self.credentials.clear();
-        self.reload_known.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Runs until aborted: every second writes the running counts of aggregated
@@ -218,8 +220,22 @@ impl TokenService {
         writable
     }
 
-    /// Whether the service can issue tokens: the database answers and a key signs.
+    /// Whether the service can issue tokens: a key signs, and the database answers or
+    /// cached credentials still serve (stale-if-error).
     pub async fn is_ready(&self) -> bool {
-        self.keys.ring().is_ready(self.clock.now().unix_timestamp()) && self.db.ping().await.is_ok()
+        self.keys.ring().is_ready(self.clock.now().unix_timestamp())
+            && (self.db.ping().await.is_ok() || self.serving_stale())
+    }
+
+    /// Whether cached credentials are serving while the database does not answer.
+    pub fn serving_stale(&self) -> bool {
+        !self.credentials.database_up()
+            && self.credentials.stale_seconds() < self.settings.cache.stale_if_error.as_secs_f64()
+    }
+
+    /// Whether the change feed was read within the last second (false while the database does
+    /// not answer).
+    pub fn database_up(&self) -> bool {
+        self.credentials.database_up()
     }
 }

@@ -2,19 +2,26 @@
 //!
 //! The token endpoint only bumps a counter; a background task flushes the counts every
 //! few seconds as additive updates, so nodes never overwrite each other and the token
-//! endpoint never waits on the write. A failed flush keeps its counts for the next one.
+//! endpoint never waits on the write. A failed flush (the database down) keeps its counts for
+//! the next one, for at most [`MAX_PENDING`] secrets: uses of further secrets are dropped and
+//! counted (`gatepass_usage_dropped_total`), never grown without bound.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use gatepass_store::secrets::{self, UsageDelta};
 use gatepass_store::{Database, StoreError};
 
+/// Most secrets whose uses are held between two successful flushes.
+pub const MAX_PENDING: usize = 100_000;
+
 /// Counts uses and writes them behind.
 pub struct UsageRecorder {
     db: Database,
     pending: Mutex<HashMap<String, UsageDelta>>,
+    dropped: AtomicU64,
 }
 
 impl UsageRecorder {
@@ -23,7 +30,13 @@ impl UsageRecorder {
         Self {
             db,
             pending: Mutex::new(HashMap::new()),
+            dropped: AtomicU64::new(0),
         }
+    }
+
+    /// Uses dropped so far because [`MAX_PENDING`] secrets were already held.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     /// Counts one token issued with `secret_id` at `at`.
@@ -32,6 +45,8 @@ impl UsageRecorder {
         if let Some(delta) = pending.get_mut(secret_id) {
             delta.count += 1;
             delta.last_used_at = delta.last_used_at.max(at);
+        } else if pending.len() >= MAX_PENDING {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
         } else {
             let delta = UsageDelta {
                 secret_id: secret_id.to_owned(),
@@ -57,10 +72,14 @@ impl UsageRecorder {
         if result.is_err() {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             for delta in kept {
+                let full = pending.len() >= MAX_PENDING;
                 match pending.get_mut(&delta.secret_id) {
                     Some(newer) => {
                         newer.count += delta.count;
                         newer.last_used_at = newer.last_used_at.max(delta.last_used_at);
+                    }
+                    None if full => {
+                        self.dropped.fetch_add(delta.count.unsigned_abs(), Ordering::Relaxed);
                     }
                     None => {
                         pending.insert(delta.secret_id.clone(), delta);

@@ -50,8 +50,6 @@ fn run<T>(
         admin_audience: settings.issuer(settings.bind_addr()?),
         keys: Arc::new(Schedule::offline(&context.master_key, settings.key_settings())),
         clock: Arc::clone(&context.clock),
-        // Servers drop cached credentials within tokens.credential_cache_ttl_ms.
-        on_change: Box::new(|| {}),
     });
     actix_web::rt::System::new()
         .block_on(work(&state, &operator))

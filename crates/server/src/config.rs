@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
+use gatepass_auth::change_feed::FeedSettings;
+use gatepass_auth::credential_cache::CacheSettings;
 use gatepass_auth::keys::{KeySettings, SigningAlgorithm};
 use gatepass_auth::throttle::FailureLimits;
 use gatepass_core::SecretPrefix;
@@ -49,6 +51,7 @@ pub struct Settings {
     pub database: DatabaseSection,
     pub secrets: SecretsSection,
     pub tokens: TokensSection,
+    pub cache: CacheSection,
     pub limits: LimitsSection,
     pub keys: KeysSection,
     pub admin: AdminSection,
@@ -120,8 +123,17 @@ pub struct SecretsSection {
 pub struct TokensSection {
     pub default_ttl_seconds: i64,
     pub body_limit_bytes: usize,
-    pub credential_cache_ttl_ms: u64,
     pub usage_flush_interval_ms: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSection {
+    pub max_age_seconds: u64,
+    pub max_entries: u64,
+    pub change_poll_ms: u64,
+    pub change_feed_retention_seconds: u64,
+    pub stale_if_error_seconds: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -210,6 +222,7 @@ impl Settings {
                 "must be between 100 and 60000",
             ));
         }
+        self.validate_cache()?;
         if !(1..=20).contains(&self.secrets.max_per_client) {
             return Err(invalid("secrets.max_per_client", "must be between 1 and 20"));
         }
@@ -381,6 +394,51 @@ impl Settings {
             format!("{scheme}://{listening}")
         } else {
             self.issuer.clone()
+        }
+    }
+
+    fn validate_cache(&self) -> Result<(), ConfigError> {
+        let cache = &self.cache;
+        if !(1..=86_400).contains(&cache.max_age_seconds) {
+            return Err(invalid("cache.max_age_seconds", "must be between 1 and 86400"));
+        }
+        if !(100..=10_000_000).contains(&cache.max_entries) {
+            return Err(invalid("cache.max_entries", "must be between 100 and 10000000"));
+        }
+        // The feed is current for a second after a read: a slower poll would read the
+        // database on every request in between.
+        if !(50..=500).contains(&cache.change_poll_ms) {
+            return Err(invalid("cache.change_poll_ms", "must be between 50 and 500"));
+        }
+        if !(60..=604_800).contains(&cache.change_feed_retention_seconds) {
+            return Err(invalid(
+                "cache.change_feed_retention_seconds",
+                "must be between 60 and 604800",
+            ));
+        }
+        if cache.stale_if_error_seconds > 86_400 {
+            return Err(invalid(
+                "cache.stale_if_error_seconds",
+                "must be at most 86400 (0: off)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The credential cache.
+    pub fn cache_settings(&self) -> CacheSettings {
+        CacheSettings {
+            max_age: Duration::from_secs(self.cache.max_age_seconds),
+            max_entries: self.cache.max_entries,
+            stale_if_error: Duration::from_secs(self.cache.stale_if_error_seconds),
+        }
+    }
+
+    /// The change feed.
+    pub fn feed_settings(&self) -> FeedSettings {
+        FeedSettings {
+            poll: Duration::from_millis(self.cache.change_poll_ms),
+            retention: Duration::from_secs(self.cache.change_feed_retention_seconds),
         }
     }
 

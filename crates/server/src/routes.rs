@@ -64,12 +64,23 @@ pub fn configure(cfg: &mut web::ServiceConfig, parts: &Parts, mount: Mount) {
 }
 
 async fn readyz(service: web::Data<TokenService>) -> HttpResponse {
-    if service.is_ready().await {
-        // Tokens are still issued when writes fail (disk full): ready, but say so.
-        let writable = service.database_writable().await;
-        let status = if writable { "ready" } else { "degraded" };
-        HttpResponse::Ok().json(serde_json::json!({"status": status, "database_writable": writable}))
-    } else {
-        HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}))
+    if !service.is_ready().await {
+        return HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}));
     }
+    if service.serving_stale() {
+        // The database does not answer; cached credentials still get tokens (stale-if-error).
+        return HttpResponse::Ok().json(serde_json::json!({
+            "status": "degraded",
+            "reason": "database_unreachable",
+            "database_writable": false,
+        }));
+    }
+    // Tokens are still issued when writes fail (disk full): ready, but say so.
+    let writable = service.database_writable().await;
+    let body = if writable {
+        serde_json::json!({"status": "ready", "database_writable": true})
+    } else {
+        serde_json::json!({"status": "degraded", "reason": "database_read_only", "database_writable": false})
+    };
+    HttpResponse::Ok().json(body)
 }

@@ -223,7 +223,8 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
     let token_settings = TokenSettings {
         issuer: issuer.to_owned(),
         default_ttl_seconds: settings.tokens.default_ttl_seconds,
-        credential_cache_ttl: std::time::Duration::from_millis(settings.tokens.credential_cache_ttl_ms),
+        cache: settings.cache_settings(),
+        feed: settings.feed_settings(),
         body_limit: settings.tokens.body_limit_bytes,
         failure_limits: settings.failure_limits(),
     };
@@ -254,10 +255,6 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         admin_audience: issuer.to_owned(),
         keys: Arc::new(Schedule::serving(&context.master_key, Arc::clone(&keys))),
         clock: context.clock.clone(),
-        on_change: {
-            let service = service.clone();
-            Box::new(move || service.forget_credentials())
-        },
     });
     let maintenance = actix_web::rt::spawn(maintain_keys(
         service.clone(),
@@ -269,6 +266,13 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
     let failures = {
         let service = service.clone();
         actix_web::rt::spawn(async move { service.maintain_failures().await })
+    };
+    // The first read of the change feed sets this node's position before it serves; after
+    // it, the feed is followed in the background.
+    service.read_changes().await?;
+    let changes = {
+        let service = service.clone();
+        actix_web::rt::spawn(async move { service.follow_changes().await })
     };
     let retention = actix_web::rt::spawn(gatepass_auth::audit::retain(
         context.db.clone(),
@@ -298,7 +302,7 @@ async fn start(context: &Context, settings: &Settings, issuer: &str) -> Result<S
         parts,
         audit,
         usage,
-        background: vec![maintenance, usage_flusher, failures, retention],
+        background: vec![maintenance, usage_flusher, failures, changes, retention],
     })
 }
 

@@ -24,6 +24,7 @@ pub mod clients;
 pub mod credentials;
 mod database;
 mod error;
+pub mod outbox;
 pub mod revoked_tokens;
 pub mod roles;
 pub mod schema;

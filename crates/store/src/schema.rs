@@ -121,6 +121,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     locks,
     approvals,
+    outbox,
 );
 
 diesel::table! {
@@ -134,5 +135,15 @@ diesel::table! {
         decided_by -> Nullable<Text>,
         decided_at -> Nullable<BigInt>,
         requested_by_service_account -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    outbox (seq) {
+        seq -> BigInt,
+        event -> Text,
+        subject -> Text,
+        subject_id -> Text,
+        occurred_at -> BigInt,
     }
 }

@@ -24,7 +24,7 @@ fn names(dir: &Path) -> BTreeSet<String> {
 }
 
 /// The statements of a migration file: comments dropped, whitespace collapsed, the binary
-/// type spelled one way.
+/// type and the auto-numbered key spelled one way.
 fn statements(sql: &str) -> String {
     let code: Vec<&str> = sql
         .lines()
@@ -35,6 +35,7 @@ fn statements(sql: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .replace("BLOB", "BYTEA")
+        .replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
 }
 
 #[test]

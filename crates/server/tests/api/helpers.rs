@@ -365,6 +365,22 @@ impl TestApp {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap()
     }
 
+    /// The value of an unlabelled counter or gauge on `/metrics` (0 when absent).
+    pub async fn counter(&self, name: &str) -> u64 {
+        let text = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .map_or(0, |v| v.trim().parse::<u64>().unwrap())
+    }
+
     pub fn db(&self) -> Database {
         Database::open(&DatabaseSettings::new(&self.database.url)).unwrap()
     }

@@ -15,6 +15,7 @@ mod cli;
 mod client;
 mod contract;
 mod forge;
+mod freshness;
 mod guard;
 mod helpers;
 mod introspection;
