@@ -211,8 +211,9 @@ notes=$(sed -n '/^<!-- notes -->$/,$p' docs/benchmarks.md 2>/dev/null || true)
     echo "  (both nodes and both load generators share the same 2 cores, so the sum is bounded by the machine)."
     echo
     echo "Targets: ≥ 35,000 tokens/s at 64 connections, p99 ≤ 5 ms, zero non-2xx (token service);"
-    echo "PostgreSQL ≥ 50% of SQLite (PostgreSQL issue). The token endpoint reads the database once per"
-    echo "secret per 500 ms (credential cache) and writes usage behind, so the backend barely shows."
+    echo "PostgreSQL ≥ 50% of SQLite (PostgreSQL issue). The token endpoint reads a credential from the"
+    echo "database once, until a change names it (the change feed), and writes usage behind, so the backend"
+    echo "barely shows."
     if [ -n "$notes" ]; then echo; echo "$notes"; fi
 } >docs/benchmarks.md
 cat docs/benchmarks.md

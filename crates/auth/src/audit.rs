@@ -6,7 +6,8 @@
 //! the second, and the anonymous queue fills up first, so noise never pushes out a real
 //! client's events. An event that finds its queue full is dropped, counted in
 //! `gatepass_audit_events_dropped_total`, and the writer records an `audit.dropped` event
-//! with the count as soon as it can: nothing is lost silently.
+//! with the count as soon as it can: nothing is lost silently. While the database does not
+//! answer, the writer holds its batch and tries again until it is written.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -229,14 +230,22 @@ fn dropped_event(now: i64, count: u64) -> AuditEventRow {
     }
 }
 
-/// Writes a batch, retrying a few times; `false` when it was lost.
+/// How often a batch that fails for a bug of ours (not an outage) is tried.
+const BUG_ATTEMPTS: u32 = 5;
+/// The longest pause between two attempts.
+const MOST_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Writes a batch; `false` when it was lost. While the database does not answer (an outage)
+/// the batch is held and tried again until it is written, and new events wait in the
+/// bounded queues meanwhile (a full queue drops and counts); a batch that fails for a bug
+/// of ours is given up after a few tries.
 async fn write(db: &Database, rows: Vec<(AuditEventRow, Write)>) -> bool {
     let count = rows.len();
     let (inserts, amends): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, write)| *write == Write::Insert);
     let inserts: Vec<AuditEventRow> = inserts.into_iter().map(|(row, _)| row).collect();
     let amends: Vec<AuditEventRow> = amends.into_iter().map(|(row, _)| row).collect();
-    // Retry a few times so a short database hiccup loses nothing.
-    for attempt in 0..5u32 {
+    let mut attempt = 0u32;
+    loop {
         let (inserts, amends) = (inserts.clone(), amends.clone());
         let written = db
             .run(move |conn| {
@@ -246,16 +255,23 @@ async fn write(db: &Database, rows: Vec<(AuditEventRow, Write)>) -> bool {
                 })
             })
             .await;
-        match written {
+        let error = match written {
             Ok(()) => return true,
-            Err(error) => {
-                log::warn!("audit write failed attempt={attempt} events={count} error={error}");
-                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt + 1))).await;
-            }
+            Err(error) => error,
+        };
+        let fault = gatepass_store::Fault::from(error);
+        let outage = fault.is_outage();
+        attempt += 1;
+        if !outage && attempt >= BUG_ATTEMPTS {
+            log::error!("audit events lost after retries (counted as dropped) events={count} error={fault}");
+            return false;
         }
+        if attempt == 1 || attempt.is_multiple_of(30) {
+            log::warn!("audit write failed; holding the events attempt={attempt} events={count} error={fault}");
+        }
+        let pause = Duration::from_millis(200 * u64::from(attempt)).min(MOST_BACKOFF);
+        tokio::time::sleep(pause).await;
     }
-    log::error!("audit events lost after retries (counted as dropped) events={count}");
-    false
 }
 
 /// The lease that lets one node at a time prune the audit log.

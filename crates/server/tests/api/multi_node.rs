@@ -337,3 +337,118 @@ async fn an_unreachable_database_answers_503_and_service_returns_by_itself() {
     assert!(back.is_some(), "service did not come back");
     assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 200);
 }
+
+/// Revokes the first secret of `creds` through the admin API of `app`.
+async fn revoke_first_secret(app: &TestApp, admin: &str, creds: &Credentials) {
+    let path = format!("/admin/v1/clients/{}/secrets", creds.client_id);
+    let secrets = crate::admin::call(app, admin, reqwest::Method::GET, &path, None)
+        .await
+        .1;
+    let id = secrets["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = crate::admin::call(app, admin, reqwest::Method::POST, &format!("{path}/{id}/revoke"), None).await;
+    assert_eq!(status, 200);
+}
+
+// Multi-threaded: the proxy's tasks must run while the test waits on the servers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(gatepass_no_postgres, ignore = "needs PostgreSQL: set GATEPASS_TEST_DATABASE_URL")]
+async fn a_partitioned_node_keeps_what_it_saw_serves_its_cache_and_catches_up_on_reconnecting() {
+    let Some(database) = postgres() else { return };
+    let proxy = Proxy::start(0).await;
+    let proxied = database
+        .url
+        .replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port), 1);
+    let issuer = ("GATEPASS__ISSUER", "http://gatepass.test");
+    let cut_off = spawn_node(
+        &database,
+        &[
+            issuer,
+            ("GATEPASS__DATABASE__URL", proxied.as_str()),
+            ("GATEPASS__DATABASE__ACQUIRE_TIMEOUT_MS", "500"),
+        ],
+    );
+    let connected = spawn_node(&database, &[issuer]);
+    let admin = crate::admin::admin_token(&connected).await;
+    let (before, during, bystander) = (
+        connected.seed_client(&ClientSpec::default()),
+        connected.seed_client(&ClientSpec::default()),
+        connected.seed_client(&ClientSpec::default()),
+    );
+    for node in [&cut_off, &connected] {
+        for client in [&before, &during, &bystander] {
+            assert_eq!(token(node, client).await.0, 200);
+        }
+    }
+    // Revoked before the partition: seen by both nodes.
+    revoke_first_secret(&connected, &admin, &before).await;
+    let seen = eventually(Duration::from_secs(1), || async {
+        (token(&cut_off, &before).await.0 == 401).then_some(())
+    })
+    .await;
+    assert!(seen.is_some());
+
+    let port = proxy.cut();
+    let degraded = eventually(Duration::from_secs(5), || async {
+        let ready: Value = cut_off
+            .http
+            .get(cut_off.url("/readyz"))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (ready["reason"] == "database_unreachable").then_some(())
+    })
+    .await;
+    assert!(degraded.is_some(), "the cut-off node says it serves from its cache");
+    // Revoked during the partition, on the node that still reaches the database.
+    revoke_first_secret(&connected, &admin, &during).await;
+    let refused = eventually(Duration::from_secs(1), || async {
+        (token(&connected, &during).await.0 == 401).then_some(())
+    })
+    .await;
+    assert!(
+        refused.is_some(),
+        "the connected node serves everything, revocations too"
+    );
+    for _ in 0..5 {
+        assert_ne!(
+            token(&cut_off, &before).await.0,
+            200,
+            "a revocation seen before the partition holds"
+        );
+        assert_eq!(
+            token(&cut_off, &bystander).await.0,
+            200,
+            "cached clients are served within the window"
+        );
+        // The documented trade (docs/operations.md): not seen until the node reconnects.
+        assert_eq!(
+            token(&cut_off, &during).await.0,
+            200,
+            "a revocation made elsewhere meanwhile is not seen yet"
+        );
+    }
+    let stranger = connected.seed_client(&ClientSpec::default());
+    let (status, body) = token(&cut_off, &stranger).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("temporarily_unavailable")),
+        "a client it never saw"
+    );
+
+    let _restored = Proxy::start(port).await;
+    let reconnected = std::time::Instant::now();
+    let caught_up = eventually(Duration::from_secs(1), || async {
+        (token(&cut_off, &during).await.0 == 401).then_some(())
+    })
+    .await;
+    assert!(
+        caught_up.is_some(),
+        "not caught up {:?} after reconnecting",
+        reconnected.elapsed()
+    );
+    assert_eq!(token(&cut_off, &stranger).await.0, 200);
+    assert_eq!(token(&cut_off, &bystander).await.0, 200);
+}
