@@ -66,4 +66,21 @@ both_backends! {
         assert_eq!(status(&app, &creds).await, 200);
         assert_eq!(app.counter("gatepass_credential_reads_total").await, reads + 1, "read again after the reset");
     }
+
+    async fn a_clock_that_jumps_back_an_hour_still_sees_every_change(backend) {
+        let database = Arc::new(TestDatabase::create(backend).unwrap());
+        let clock = Arc::new(ManualClock::new(gatepass_core::SystemClock.now()));
+        let app = spawn_in_process(&database, &clock, "").await;
+        let creds = app.seed_client(&ClientSpec::default());
+        // Hours on (the signing key made at start long active), then the clock jumps back one.
+        clock.advance(time::Duration::hours(2));
+        assert_eq!(status(&app, &creds).await, 200);
+        clock.advance(time::Duration::hours(-1));
+        let back = app.token_basic(&creds, &[("grant_type", "client_credentials")]).await;
+        assert_eq!(back.status(), 200, "served as before: {}", back.text().await.unwrap());
+        let disable = app.cli(&["clients", "update", &creds.client_id, "--status", "disabled"]);
+        assert!(disable.status.success(), "{}", String::from_utf8_lossy(&disable.stderr));
+        let refused = eventually(Duration::from_secs(1), || async { (status(&app, &creds).await == 401).then_some(()) }).await;
+        assert!(refused.is_some(), "the change feed does not depend on the clock");
+    }
 }
