@@ -269,11 +269,9 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use gatepass_core::ManualClock;
-    use gatepass_store::roles::RoleRow;
-    use gatepass_store::service_accounts::ServiceAccountRow;
 
     use super::*;
-    use crate::credentials::tests::record;
+    use crate::credentials::tests::{in_account, record};
 
     const SETTINGS: CacheSettings = CacheSettings {
         max_age: Duration::from_secs(300),
@@ -288,28 +286,12 @@ mod tests {
         (clock, cache)
     }
 
-    /// A credential of `client` in service account `sa` with role `reader`, secret hash `byte`.
+    /// A credential of `client` in service account `sa-<client>` with role `reader`, secret hash `byte`.
     fn credential(client: &str, byte: u8) -> Credential {
-        let mut r = record();
+        let mut r = in_account(record(), &format!("sa-{client}"), "a b");
         r.client.client_id = client.into();
         r.secret.client_id = client.into();
         r.secret.secret_hash = vec![byte; 32];
-        let account = ServiceAccountRow {
-            id: format!("sa-{client}"),
-            name: format!("sa-{client}"),
-            description: String::new(),
-            disabled: false,
-            created_at: 0,
-            updated_at: 0,
-        };
-        let role = RoleRow {
-            name: "reader".into(),
-            description: String::new(),
-            scopes: "a b".into(),
-            created_at: 0,
-            updated_at: 0,
-        };
-        r.service_account = Some((account, vec![role]));
         Credential::from_record(&r).unwrap()
     }
 
@@ -328,17 +310,18 @@ mod tests {
             .await
     }
 
+    /// Reads `client`'s credential (hash `byte`) into the cache.
+    async fn warm(cache: &CredentialCache, reads: &AtomicUsize, byte: u8, client: &str) {
+        let loaded = load(cache, reads, byte, Ok(Some(credential(client, byte)))).await;
+        assert!(loaded.unwrap().is_some());
+    }
+
     #[tokio::test]
     async fn an_entry_lives_until_the_feed_names_it_or_max_age_passes() {
         let (clock, cache) = cache(SETTINGS);
         let reads = AtomicUsize::new(0);
         for (byte, client) in [(1, "c1"), (2, "c2"), (3, "c3")] {
-            assert!(
-                load(&cache, &reads, byte, Ok(Some(credential(client, byte))))
-                    .await
-                    .unwrap()
-                    .is_some()
-            );
+            warm(&cache, &reads, byte, client).await;
         }
         // Minutes on, with the feed read all along: no database read.
         for _ in 0..4 {
@@ -374,12 +357,7 @@ mod tests {
         );
         assert_eq!(reads.load(Ordering::SeqCst), 6);
         // And max_age bounds an entry no change named.
-        assert!(
-            load(&cache, &reads, 4, Ok(Some(credential("c4", 4))))
-                .await
-                .unwrap()
-                .is_some()
-        );
+        warm(&cache, &reads, 4, "c4").await;
         clock.advance(time::Duration::seconds(299));
         cache.feed_read();
         assert!(load(&cache, &reads, 4, Err(StoreError::Busy)).await.unwrap().is_some());
@@ -417,18 +395,8 @@ mod tests {
     async fn while_the_database_is_down_cached_credentials_serve_for_the_stale_window_only() {
         let (clock, cache) = cache(SETTINGS);
         let reads = AtomicUsize::new(0);
-        assert!(
-            load(&cache, &reads, 1, Ok(Some(credential("c1", 1))))
-                .await
-                .unwrap()
-                .is_some()
-        );
-        assert!(
-            load(&cache, &reads, 2, Ok(Some(credential("c2", 2))))
-                .await
-                .unwrap()
-                .is_some()
-        );
+        warm(&cache, &reads, 1, "c1").await;
+        warm(&cache, &reads, 2, "c2").await;
         // Revoked before the outage: dropped, so never served stale.
         cache.invalidate(&Subject::Client("c2".into()));
         cache.feed_failed();
@@ -468,12 +436,7 @@ mod tests {
         cache.feed_read();
         assert!(cache.database_up());
         assert!(cache.stale_seconds().abs() < f64::EPSILON);
-        assert!(
-            load(&cache, &reads, 1, Ok(Some(credential("c1", 1))))
-                .await
-                .unwrap()
-                .is_some()
-        );
+        warm(&cache, &reads, 1, "c1").await;
     }
 
     #[tokio::test]
@@ -483,12 +446,7 @@ mod tests {
             ..SETTINGS
         });
         let reads = AtomicUsize::new(0);
-        assert!(
-            load(&cache, &reads, 1, Ok(Some(credential("c1", 1))))
-                .await
-                .unwrap()
-                .is_some()
-        );
+        warm(&cache, &reads, 1, "c1").await;
         cache.feed_failed();
         clock.advance(time::Duration::seconds(2));
         assert!(matches!(load(&cache, &reads, 1, Ok(None)).await, Err(Fault::Outage(_))));
@@ -501,12 +459,7 @@ mod tests {
             ..SETTINGS
         });
         let reads = AtomicUsize::new(0);
-        assert!(
-            load(&cache, &reads, 1, Ok(Some(credential("c1", 1))))
-                .await
-                .unwrap()
-                .is_some()
-        );
+        warm(&cache, &reads, 1, "c1").await;
         for n in 0..5000u32 {
             let hash = ring::digest::digest(&ring::digest::SHA256, &n.to_be_bytes());
             let mut key = [0; 32];
@@ -537,12 +490,7 @@ mod tests {
         let reads = AtomicUsize::new(0);
         for byte in 0..=250u8 {
             let client = format!("c{byte}");
-            assert!(
-                load(&cache, &reads, byte, Ok(Some(credential(&client, byte))))
-                    .await
-                    .unwrap()
-                    .is_some()
-            );
+            warm(&cache, &reads, byte, &client).await;
         }
         cache.maintain();
         assert!(cache.entries.entry_count() <= 100);

@@ -190,6 +190,27 @@ pub(crate) mod tests {
         }
     }
 
+    /// `r` in service account `account` (active), whose one role `reader` grants `scopes`.
+    pub(crate) fn in_account(mut r: CredentialRecord, account: &str, scopes: &str) -> CredentialRecord {
+        let account = ServiceAccountRow {
+            id: account.into(),
+            name: account.into(),
+            description: String::new(),
+            disabled: false,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let role = RoleRow {
+            name: "reader".into(),
+            description: String::new(),
+            scopes: scopes.into(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        r.service_account = Some((account, vec![role]));
+        r
+    }
+
     type Case = (fn(&mut CredentialRecord), Rejection);
 
     #[test]
@@ -233,23 +254,7 @@ pub(crate) mod tests {
 
     #[test]
     fn service_account_roles_narrow_the_allowed_scopes() {
-        let mut r = record();
-        let account = ServiceAccountRow {
-            id: "sa".into(),
-            name: "sa".into(),
-            description: String::new(),
-            disabled: false,
-            created_at: 0,
-            updated_at: 0,
-        };
-        let role = RoleRow {
-            name: "reader".into(),
-            description: String::new(),
-            scopes: "b c".into(),
-            created_at: 0,
-            updated_at: 0,
-        };
-        r.service_account = Some((account, vec![role]));
+        let r = in_account(record(), "sa", "b c");
         let credential = Credential::from_record(&r).unwrap();
         assert_eq!(credential.allowance.scopes.to_string(), "b");
         assert_eq!(credential.roles, vec!["reader".to_owned()]);

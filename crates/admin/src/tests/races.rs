@@ -10,7 +10,7 @@ use gatepass_store::both_backends;
 use tokio::sync::Barrier;
 
 use super::{setup_admin, setup_client, standing_admins};
-use crate::access::{Admin, ClientsWrite};
+use crate::access::{Admin, Caller, ClientsWrite};
 use crate::clients;
 use crate::four_eyes;
 use crate::problem::AdminError;
@@ -63,6 +63,37 @@ async fn secret_count(bench: &Bench, client_id: &str) -> usize {
         .len()
 }
 
+/// Rounds of two admins, the only ones standing, each taking the other's power at once
+/// (`take`: disable, delete): exactly one succeeds, the other is refused `LastAdmin`, and one
+/// admin stands after every round.
+async fn last_two_admins_race(
+    bench: &Bench,
+    take: impl AsyncFn(&Caller<ClientsWrite>, String) -> Result<(), AdminError>,
+) {
+    let mut earlier = Vec::new();
+    for round in 0..ROUNDS {
+        let (a, b) = (setup_admin(bench, None).await, setup_admin(bench, None).await);
+        only(bench, &earlier).await;
+        let (as_a, as_b) = (
+            bench.as_client::<ClientsWrite>(&a).await,
+            bench.as_client::<ClientsWrite>(&b).await,
+        );
+        let (first, second) = race(take(&as_a, b.clone()), take(&as_b, a.clone())).await;
+        assert_eq!(standing_admins(bench).await, 1, "round {round}: {first:?} / {second:?}");
+        let refused = [&first, &second]
+            .iter()
+            .filter(|r| matches!(r, Err(AdminError::LastAdmin)))
+            .count();
+        assert_eq!(
+            (usize::from(first.is_ok()) + usize::from(second.is_ok()), refused),
+            (1, 1),
+            "round {round}"
+        );
+        // The survivor is disabled by the operator at the start of the next round.
+        earlier.push(if first.is_ok() { a } else { b });
+    }
+}
+
 async fn request_status(bench: &Bench, id: &str) -> String {
     let id = id.to_owned();
     bench
@@ -103,39 +134,15 @@ both_backends! {
 
     async fn two_last_admins_disabling_each_other_leave_one_standing(backend) {
         let Some(bench) = Bench::new(backend, false) else { return };
-        let mut earlier = Vec::new();
-        for round in 0..ROUNDS {
-            let (a, b) = (setup_admin(&bench, None).await, setup_admin(&bench, None).await);
-            only(&bench, &earlier).await;
-            let (as_a, as_b) = (bench.as_client::<ClientsWrite>(&a).await, bench.as_client::<ClientsWrite>(&b).await);
-            let (first, second) = race(
-                clients::change(&bench.state, &as_a, b.clone(), disable()),
-                clients::change(&bench.state, &as_b, a.clone(), disable()),
-            )
-            .await;
-            assert_eq!(standing_admins(&bench).await, 1, "round {round}: {:?} / {:?}", first.as_ref().err(), second.as_ref().err());
-            let refused = [&first, &second].iter().filter(|r| matches!(r, Err(AdminError::LastAdmin))).count();
-            assert_eq!((usize::from(first.is_ok()) + usize::from(second.is_ok()), refused), (1, 1), "round {round}");
-            earlier.push(if first.is_ok() { a } else { b });
-        }
+        last_two_admins_race(&bench, async |caller, target| {
+            clients::change(&bench.state, caller, target, disable()).await.map(drop)
+        })
+        .await;
     }
 
     async fn two_last_admins_deleting_each_other_leave_one_standing(backend) {
         let Some(bench) = Bench::new(backend, false) else { return };
-        let mut earlier = Vec::new();
-        for round in 0..ROUNDS {
-            let (a, b) = (setup_admin(&bench, None).await, setup_admin(&bench, None).await);
-            only(&bench, &earlier).await;
-            let (as_a, as_b) = (bench.as_client::<ClientsWrite>(&a).await, bench.as_client::<ClientsWrite>(&b).await);
-            let (first, second) = race(
-                clients::delete(&bench.state, &as_a, b.clone()),
-                clients::delete(&bench.state, &as_b, a.clone()),
-            )
-            .await;
-            assert_eq!(standing_admins(&bench).await, 1, "round {round}: {:?} / {:?}", first.as_ref().err(), second.as_ref().err());
-            assert_eq!(usize::from(first.is_ok()) + usize::from(second.is_ok()), 1, "round {round}");
-            earlier.push(if first.is_ok() { a } else { b });
-        }
+        last_two_admins_race(&bench, async |caller, target| clients::delete(&bench.state, caller, target).await).await;
     }
 
     async fn two_rotations_never_exceed_the_secrets_cap(backend) {
