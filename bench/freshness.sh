@@ -50,6 +50,7 @@ seed() { # url count file
 import base64, json, sys, urllib.request
 from concurrent.futures import ThreadPoolExecutor
 url, count, out, admin = sys.argv[1], int(sys.argv[2]), sys.argv[3], json.load(open(sys.argv[4]))
+tag = out.rsplit("/", 1)[-1].split(".")[0]
 def post(path, body, headers):
     req = urllib.request.Request(url + path, data=body, headers=headers, method="POST")
     with urllib.request.urlopen(req) as r:
@@ -58,7 +59,7 @@ basic = base64.b64encode(f"{admin['client_id']}:{admin['client_secret']}".encode
 token = post("/oauth2/token", b"grant_type=client_credentials",
              {"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"})["access_token"]
 def make(i):
-    made = post("/admin/v1/clients", json.dumps({"name": f"bench-{i}", "scopes": ["api:read"]}).encode(),
+    made = post("/admin/v1/clients", json.dumps({"name": f"bench-{tag}-{i}", "scopes": ["api:read"]}).encode(),
                 {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
     return made["client"]["client_id"] + ":" + made["client_secret"]
 with ThreadPoolExecutor(4) as pool:
