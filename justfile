@@ -26,4 +26,4 @@ bench:
 
 # Each cargo-fuzz target for 10 minutes (fuzz/README.md).
 fuzz:
-    cd fuzz && for t in token_form basic_header secret_format guard_validate; do RUSTC_BOOTSTRAP=1 cargo fuzz run -s none -a $t -- -max_total_time=600; done
+    cd fuzz && for t in token_request basic_header secret_format guard_validate; do RUSTC_BOOTSTRAP=1 cargo fuzz run -s none -a $t -- -max_total_time=600; done
