@@ -61,21 +61,28 @@ impl TestDatabase {
                     eprintln!("SKIPPED on PostgreSQL: {TEST_DATABASE_URL} is not set");
                     return None;
                 };
-                let name = format!("gatepass_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin =
-                    PgConnection::establish(&without_gssapi(&server)).expect("connect to the test PostgreSQL server");
-                admin
-                    .batch_execute(&format!("CREATE DATABASE {name}"))
-                    .expect("create test database");
-                let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
-                let url = format!("{base}/{name}");
-                Some(Self {
-                    url,
-                    backend,
-                    dir: None,
-                    postgres: Some((server, name)),
-                })
+                Some(Self::create_on(&server))
             }
+        }
+    }
+
+    /// A fresh `PostgreSQL` database on the server `server` names (the URL of a database
+    /// there that exists, e.g. `postgres://postgres@127.0.0.1:5432/postgres`): for a test that
+    /// runs a cluster of its own instead of the one `GATEPASS_TEST_DATABASE_URL` names.
+    pub fn create_on(server: &str) -> Self {
+        let name = format!("gatepass_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin =
+            PgConnection::establish(&without_gssapi(server)).expect("connect to the test PostgreSQL server");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create test database");
+        let base = server.rsplit_once('/').map_or(server, |(base, _)| base);
+        let url = format!("{base}/{name}");
+        Self {
+            url,
+            backend: TestBackend::Postgres,
+            dir: None,
+            postgres: Some((server.to_owned(), name)),
         }
     }
 

@@ -248,8 +248,16 @@ pub async fn spawn_in_process(database: &Arc<TestDatabase>, clock: &Arc<ManualCl
     // The development key file of the data directory, so the CLI (given the same key) agrees.
     std::fs::write(dir.path().join("master.key"), STANDARD.encode(MASTER_KEY)).unwrap();
     let config = dir.path().join("gatepass.toml");
+    // A `[database]` section of the test's joins the one written here: TOML defines a table once.
+    let (database_keys, toml) = match toml.split_once("[database]\n") {
+        Some((before, after)) => {
+            let end = after.find("\n[").map_or(after.len(), |at| at + 1);
+            (&after[..end], format!("{before}{}", &after[end..]))
+        }
+        None => ("", toml.to_owned()),
+    };
     let toml = format!(
-        "data_dir = {:?}\n[server]\nworkers = 2\n[database]\nurl = {:?}\n{toml}",
+        "data_dir = {:?}\n[server]\nworkers = 2\n[database]\nurl = {:?}\n{database_keys}\n{toml}",
         dir.path().display().to_string(),
         database.url
     );

@@ -23,6 +23,7 @@ mod keys;
 mod limits;
 mod multi_node;
 mod observability;
+mod outage;
 mod resource_servers;
 mod rotation;
 mod standards;
