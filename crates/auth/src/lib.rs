@@ -224,7 +224,7 @@ impl TokenService {
     /// cached credentials still serve (stale-if-error).
     pub async fn is_ready(&self) -> bool {
         self.keys.ring().is_ready(self.clock.now().unix_timestamp())
-            && (self.db.ping().await.is_ok() || self.serving_stale())
+            && (self.serving_stale() || self.db.ping().await.is_ok())
     }
 
     /// Whether cached credentials are serving while the database does not answer.
