@@ -36,8 +36,30 @@ const CLUSTER_DEADLINE: Duration = Duration::from_secs(60);
 /// `program` run as the `postgres` OS user (the tests run as root, and PostgreSQL refuses root).
 fn as_postgres(program: &str) -> Command {
     let mut command = Command::new("runuser");
-    command.args(["-u", "postgres", "--", program]);
+    command.args(["-u", "postgres", "--"]).arg(server_program(program));
     command
+}
+
+/// `program` of the PostgreSQL server: on PATH, else in Debian's versioned directory
+/// (`/usr/lib/postgresql/<version>/bin`, the newest), where the server package puts it.
+fn server_program(program: &str) -> std::path::PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file());
+    let debian = || {
+        let mut found: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|version| version.path().join("bin").join(program))
+            .filter(|path| path.is_file())
+            .collect();
+        found.sort();
+        found.pop()
+    };
+    on_path.or_else(debian).unwrap_or_else(|| program.into())
 }
 
 /// Runs `command` within [`CLUSTER_DEADLINE`] and fails the test, with its output, unless it
@@ -413,7 +435,10 @@ async fn recovery(app: &TestApp, admin: &str, clients: &Clients) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(gatepass_no_postgres, ignore = "needs PostgreSQL: set GATEPASS_TEST_DATABASE_URL")]
 async fn outage_of_60_s_on_its_own_cluster_serves_cached_credentials_and_heals_without_a_restart() {
-    if !available("initdb", "the PostgreSQL outage test") {
+    if !available(
+        &server_program("initdb").to_string_lossy(),
+        "the PostgreSQL outage test",
+    ) {
         return;
     }
     let began = Instant::now();
