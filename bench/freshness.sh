@@ -143,7 +143,9 @@ serve postgres "$pg_server/gatepass_fresh"
 # what the node asks of the database, without autovacuum's work after the seeding.
 stat() { psql "$pg_server/gatepass_fresh" -qAtc "SELECT sum(seq_scan + coalesce(idx_scan, 0)), sum(seq_tup_read + coalesce(idx_tup_fetch, 0)) FROM pg_stat_user_tables"; }
 at_rest() { # seconds -> "table reads/s rows/s"
-    sleep 5 # let the last requests' writes (usage, audit) settle
+    # Let the last requests' writes settle: the usage write-behind of every client used
+    # (one batch of updates per secret) and the audit writer.
+    sleep "${SETTLE:-30}"
     local a b
     a=$(stat); sleep "$1"; b=$(stat)
     python3 -c "a=[int(x) for x in '$a'.split('|')]; b=[int(x) for x in '$b'.split('|')]; print(f'{(b[0]-a[0])/$1:.1f} {(b[1]-a[1])/$1:.0f}')"

@@ -450,7 +450,7 @@ pub(super) async fn revoke_secret(
         &console,
         &session,
         &id,
-        flash_of(&answer, "Revoked: the secret is refused from now on."),
+        flash_of(&answer, "Revoked: every node refuses the secret within a second."),
         None,
     )
     .await
