@@ -136,6 +136,12 @@ impl CredentialCache {
         !self.feed_failing.load(Ordering::Acquire)
     }
 
+    /// Whether cached credentials are serving stale now: the database does not answer, and the
+    /// stale window since the last good feed read is still open.
+    pub fn serving_stale(&self) -> bool {
+        !self.database_up() && self.stale_allowed(self.now())
+    }
+
     /// Seconds since the feed was current, while it is not (0 while it is).
     pub fn stale_seconds(&self) -> f64 {
         let now = self.now();

@@ -229,13 +229,6 @@ impl TokenService {
 
     /// Whether cached credentials are serving while the database does not answer.
     pub fn serving_stale(&self) -> bool {
-        !self.credentials.database_up()
-            && self.credentials.stale_seconds() < self.settings.cache.stale_if_error.as_secs_f64()
-    }
-
-    /// Whether the change feed was read within the last second (false while the database does
-    /// not answer).
-    pub fn database_up(&self) -> bool {
-        self.credentials.database_up()
+        self.credentials.serving_stale()
     }
 }

@@ -2,23 +2,13 @@
 //! widen it by any field, and nothing changes.
 
 use gatepass_store::both_backends;
-use serde_json::Value;
 
-use super::setup_client;
+use super::{client_view, setup_client};
 use crate::access::ClientsWrite;
 use crate::clients;
 use crate::problem::AdminError;
 use crate::requests::{ChangeClient, CreateClient};
 use crate::testing::{Bench, text};
-
-async fn view(bench: &Bench, client_id: &str) -> Value {
-    serde_json::to_value(
-        clients::read(&bench.state, &Bench::operator(), client_id.to_owned())
-            .await
-            .unwrap(),
-    )
-    .unwrap()
-}
 
 both_backends! {
     async fn a_clients_writer_can_not_reopen_an_admin_client_by_expiry_or_audience(backend) {
@@ -31,7 +21,7 @@ both_backends! {
         }).await;
         let target = text(&made, "/client/client_id");
         bench.clock.advance(time::Duration::hours(2));
-        let before = view(&bench, &target).await;
+        let before = client_view(&bench, &target).await;
         let writer = Bench::caller::<ClientsWrite>("gpc_writer", None, "gatepass:clients:read gatepass:clients:write");
         for change in [
             ChangeClient { expires_at: Some(None), ..ChangeClient::default() },
@@ -41,7 +31,7 @@ both_backends! {
         ] {
             let result = clients::change(&bench.state, &writer, target.clone(), change.clone()).await;
             assert!(matches!(&result, Err(AdminError::Outranked(scope)) if scope == "gatepass:admin"), "{change:?}: {:?}", result.err());
-            assert_eq!(view(&bench, &target).await, before, "{change:?} changed something");
+            assert_eq!(client_view(&bench, &target).await, before, "{change:?} changed something");
         }
     }
 }

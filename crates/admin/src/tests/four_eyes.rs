@@ -4,7 +4,7 @@
 use gatepass_store::both_backends;
 use serde_json::{Value, json};
 
-use super::{setup_account, setup_admin, setup_client};
+use super::{client_view, setup_account, setup_admin, setup_client};
 use crate::access::{Admin, ClientsWrite, ServiceAccountsWrite};
 use crate::clients;
 use crate::four_eyes::{self, ApprovalQuery};
@@ -58,16 +58,6 @@ async fn patch(
 ) -> Result<crate::Outcome<crate::views::Client>, AdminError> {
     let caller = bench.as_client::<ClientsWrite>(by).await;
     clients::change(&bench.state, &caller, client_id.to_owned(), change).await
-}
-
-async fn client_view(bench: &Bench, client_id: &str) -> Value {
-    let caller = Bench::operator();
-    serde_json::to_value(
-        clients::read(&bench.state, &caller, client_id.to_owned())
-            .await
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 both_backends! {

@@ -75,3 +75,9 @@ async fn standing_admins(bench: &Bench) -> usize {
         .await
         .unwrap()
 }
+
+/// A client as the API renders it, read by the operator.
+async fn client_view(bench: &Bench, client_id: &str) -> Value {
+    let read = clients::read(&bench.state, &Bench::operator(), client_id.to_owned()).await;
+    serde_json::to_value(read.unwrap()).unwrap()
+}
